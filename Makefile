@@ -48,7 +48,7 @@ lock:
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade "pip>=24"
 	.lock-venv/bin/python -m pip install --quiet "setuptools>=68" ".[test]"
-	.lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -vE "^(dmnpc|pip)==" > $(LOCK)
+	.lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -vE "^(dmnpc|pip)( @ |==)" > $(LOCK)
 	rm -rf .lock-venv
 
 clean-cache:

@@ -33,6 +33,7 @@ __all__ = [
     "load_cohort",
     "data_dictionary",
     "missing_summary",
+    "example_rows",
 ]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -424,3 +425,34 @@ def missing_summary(df: pd.DataFrame) -> pd.DataFrame:
         for c in SCHEMA if int(df[c.name].isna().sum()) > 0
     ]
     return pd.DataFrame(rows, columns=["Column", "Missing", "Percent"]) if n else pd.DataFrame()
+
+
+def example_rows() -> pd.DataFrame:
+    """Three invented patients that satisfy the contract (for documentation and tests).
+
+    They are not from any cohort; the 'your own data' chapter breaks copies of
+    them on purpose to show the error messages a bad file gets.
+    """
+    return pd.DataFrame({
+        "patient_id": ["EX-01", "EX-02", "EX-03"],
+        "age": [45.0, 58.0, 39.0],
+        "sex": ["male", "female", "male"],
+        "ecog": [1, 1, 0],
+        "t_stage": ["T3", "T4", "T2"],
+        "n_stage": ["N2", "N3", "N1"],
+        "ebv_dna": [12_000.0, 150_000.0, 0.0],
+        "multi_organ_mets": [0, 1, 0],
+        "met_lesions": ["single", "multiple", "multiple"],
+        "liver_mets": [0, 1, 0],
+        "bone_mets": [1, 1, 0],
+        "lung_mets": [0, 0, 1],
+        "ldh": [180.0, None, 210.0],
+        "chemo_cycles": [6, 4, 6],
+        "immuno_cycles": [10, 5, 8],
+        "local_tx_mets": [0, 0, 1],
+        "lrrt": [1, 0, 1],
+        "os_months": [30.2, 14.1, 22.8],
+        "os_event": [0, 1, 0],
+        "pfs_months": [25.0, 9.6, 22.8],
+        "pfs_event": [1, 1, 0],
+    })

@@ -1,0 +1,54 @@
+"""Command line: ``python -m dmnpc report|fidelity ...``.
+
+``report`` runs the whole analysis without building the book and writes its
+numbers as JSON (a public interface: keys are added, never renamed).
+``fidelity`` lists every published number beside the cohort's value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dmnpc", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    rep = sub.add_parser("report", help="run the analysis and write the results JSON")
+    rep.add_argument("--data", default=None, help="cohort file (default: DMNPC_DATA or the synthetic twin)")
+    rep.add_argument("--out", default="results.json", help="output JSON path ('-' for standard output)")
+    fid = sub.add_parser("fidelity", help="published numbers beside the cohort's values")
+    fid.add_argument("--data", default=None, help="cohort file (default: DMNPC_DATA or the synthetic twin)")
+    args = parser.parse_args(argv)
+
+    from .data import CohortError, load_cohort
+
+    try:
+        df = load_cohort(args.data)
+    except CohortError as err:
+        print(err, file=sys.stderr)
+        return 2
+
+    from . import report
+
+    results = report.compute_results(df)
+    if args.cmd == "report":
+        text = json.dumps(results, indent=2, sort_keys=False)
+        if args.out == "-":
+            print(text)
+        else:
+            Path(args.out).write_text(text + "\n")
+            print(f"wrote {args.out}", file=sys.stderr)
+        return 0
+    from . import fidelity
+
+    table = fidelity.fidelity(results)
+    with __import__("pandas").option_context("display.width", 200, "display.max_rows", None):
+        print(table.to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,93 @@
+"""Build helpers: keep jupyter-book's execution cache honest.
+
+jupyter-cache keys a notebook on its code cells only. It does not notice an
+edit to the ``dmnpc`` package, a change of the cohort file, or a different
+``DMNPC_DATA``: a rebuild would show stale numbers. :func:`prepare` computes a
+fingerprint of everything the chapters' results depend on besides their code
+(the package sources, the cohort file's bytes and path, the pinned lock) and
+drops the cache when it changed since the last build.
+
+Run as ``python -m dmnpc.buildtools prepare BOOK_ROOT [--build-dir DIR]``
+(the Makefile does this before every ``jupyter-book build``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+
+from .data import cohort_path
+
+__all__ = ["fingerprint", "prepare"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def fingerprint(root: str | Path = ".") -> str:
+    """SHA-256 over the dmnpc sources, the chosen cohort file and the lock file.
+
+    Parameters
+    ----------
+    root : path-like
+        Repository root (holds ``requirements.lock``).
+
+    Returns
+    -------
+    str
+        Hex digest; equal digests mean cached chapter outputs are still valid.
+    """
+    h = hashlib.sha256()
+    for f in sorted(PACKAGE_DIR.rglob("*")):
+        if f.is_file() and f.suffix in {".py", ".yaml", ".json", ".csv"}:
+            h.update(str(f.relative_to(PACKAGE_DIR)).encode())
+            h.update(f.read_bytes())
+    cohort = cohort_path()
+    h.update(str(cohort).encode())
+    if cohort.exists():
+        h.update(cohort.read_bytes())
+    lock = Path(root) / "requirements.lock"
+    if lock.exists():
+        h.update(lock.read_bytes())
+    return h.hexdigest()
+
+
+def prepare(root: str | Path = ".", build_dir: str | Path | None = None) -> bool:
+    """Drop the execution cache if the fingerprint changed; record the new one.
+
+    Returns
+    -------
+    bool
+        True if the cache was dropped (or there was none to keep).
+    """
+    root = Path(root)
+    build = Path(build_dir) if build_dir is not None else root / "_build"
+    cache = build / ".jupyter_cache"
+    stamp = build / ".dmnpc-fingerprint"
+    new = fingerprint(root)
+    old = stamp.read_text().strip() if stamp.exists() else ""
+    dropped = new != old
+    if dropped and cache.exists():
+        shutil.rmtree(cache)
+    build.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(new + "\n")
+    return dropped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dmnpc.buildtools")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare", help="drop the execution cache if dmnpc/, the cohort or the lock changed")
+    p.add_argument("root", nargs="?", default=".")
+    p.add_argument("--build-dir", default=None)
+    args = parser.parse_args(argv)
+    dropped = prepare(args.root, args.build_dir)
+    print("execution cache dropped: inputs changed" if dropped else "execution cache kept: inputs unchanged",
+          file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
