@@ -160,7 +160,7 @@ def _table_counts(table: int) -> pd.DataFrame:
                         continue  # a level the table neither prints nor implies (none at present)
                     n_printed = float(printed[0]) if printed is not None else math.nan
                     pct = float(printed[1]) if printed is not None else math.nan
-                    n = int(dec["n"]) if dec is not None else int(printed[0])
+                    n = int(dec["n_decided"]) if dec is not None else int(printed[0])
                     rows.append({"table": table, "cohort": cohort, "arm": arm, "variable": var,
                                  "level": level, "n_printed": n_printed, "pct_printed": pct, "n": n,
                                  "decision": dec["decision"] if dec is not None else "",
