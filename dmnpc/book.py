@@ -47,12 +47,12 @@ def cohort_banner(df: pd.DataFrame) -> str:
     """A MyST admonition saying which cohort every number on the page comes from."""
     n = len(df)
     if df.attrs.get("synthetic", False):
-        return (":::{warning} Synthetic cohort\n"
+        return (":::{admonition} Synthetic cohort\n:class: warning\n"
                 f"Every number on this page is computed on the **synthetic twin**: {n} invented "
                 "patients generated to match the aggregates Chen et al. (2024) published. It shows "
                 "what the paper's analysis does, not what is true of real patients. Re-run the book "
                 "on real data with `DMNPC_DATA=file make book`.\n:::")
-    return (":::{note} Cohort\n"
+    return (":::{admonition} Cohort\n:class: note\n"
             f"Every number on this page is computed on the {cohort_label(df)} (n = {n}), "
             "chosen with `DMNPC_DATA`.\n:::")
 
