@@ -14,7 +14,7 @@ import pandas as pd
 
 from .data import load_cohort
 
-__all__ = ["PALETTE", "SEED", "setup", "cohort_banner", "cohort_label", "md_table", "fmt_p"]
+__all__ = ["PALETTE", "SEED", "setup", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "compare_table", "tolerance_text"]
 
 #: Seed used by every chapter that draws random numbers (bootstrap).
 SEED = 20240217
@@ -68,9 +68,79 @@ def md_table(df: pd.DataFrame, index: bool = False, floatfmt: str = "g") -> str:
     return df.to_markdown(index=index, floatfmt=floatfmt)
 
 
+def p_text(p: float) -> str:
+    """'P = 0.003' or 'P < 0.001', for prose."""
+    f = fmt_p(p)
+    return f"P {f}" if f.startswith("<") else f"P = {f}"
+
+
 def fmt_p(p: float) -> str:
     """Format a P value as clinical papers do: three decimals, '< 0.001' below that."""
     p = float(p)
     if p != p:
         return "NA"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _fmt_value(kind: str, v: float | None) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "not reached"
+    if kind == "proportion":
+        return f"{100 * float(v):.1f}%"
+    if kind == "p_value":
+        return fmt_p(v)
+    if kind in ("count", "cutoff"):
+        return f"{float(v):,.0f}"
+    if kind in ("c_index", "auc"):
+        return f"{float(v):.3f}"
+    if kind in ("hr", "hr_ci"):
+        return f"{float(v):.2f}"
+    return f"{float(v):.1f}"
+
+
+def tolerance_text(rule: str, tol: float, kind: str) -> str:
+    """A declared tolerance in words (for tables)."""
+    if rule == "exact":
+        return "exact"
+    if rule == "abs":
+        if kind == "proportion":
+            return f"± {100 * tol:.1f} points"
+        return f"± {tol:g} months" if kind in ("median", "followup") else f"± {tol:g}"
+    if rule == "rel":
+        return f"± {100 * tol:.0f}%"
+    if rule == "log10_ratio_same_side":
+        return f"same side of 0.05, within ×{10 ** tol:.2f}"
+    if rule == "ge":
+        return "≥ published"
+    return rule
+
+
+def compare_table(items: list[tuple[str, str, float | None]]) -> pd.DataFrame:
+    """Published numbers beside this cohort's, with the verdict under the declared tolerance.
+
+    Parameters
+    ----------
+    items : list of (label, key, value)
+        ``key`` is a key of :func:`dmnpc.published.numbers`; ``value`` this
+        cohort's estimate (None or NaN when not estimable, e.g. a median not reached).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Quantity``, ``Published``, ``This cohort``, ``Tolerance``,
+        ``Reproduced`` ("yes", "**no**", or "not estimable").
+    """
+    from . import published
+
+    pub = published.numbers().set_index("key")
+    rows = []
+    for label, key, value in items:
+        rec = pub.loc[key]
+        kind = str(rec["kind"])
+        ok = "**no**: not estimable"
+        if value is not None and not (isinstance(value, float) and value != value):
+            ok = "yes" if published.within_tolerance(key, float(value)) else "**no**"
+        rows.append({"Quantity": label, "Published": _fmt_value(kind, float(rec["value"])),
+                     "This cohort": _fmt_value(kind, value), "Tolerance": tolerance_text(str(rec["tolerance_rule"]), float(rec["tolerance"]), kind),
+                     "Reproduced": ok})
+    return pd.DataFrame(rows)

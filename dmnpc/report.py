@@ -8,10 +8,13 @@ proportions, P values are two-sided, and hazard ratios are records
 
 from __future__ import annotations
 
+import math
 from importlib import metadata
 from typing import Any
 
 import pandas as pd
+
+from . import analysis, survival
 
 __all__ = ["compute_results", "package_versions", "CORE_PACKAGES"]
 
@@ -33,11 +36,51 @@ def package_versions() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _num(x: Any) -> float | None:
+    """A JSON-safe float: NaN (not reached, not estimable) becomes null."""
+    if x is None:
+        return None
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def _survival_section(df: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    fu = survival.median_followup(df["os_months"], df["os_event"])
+    out["followup_median_months"] = _num(fu["median_observed"])
+    for key in ("os", "pfs"):
+        s = analysis.km_summary(df, key)
+        out[key] = {"median_months": _num(s["median"]), "surv_12": _num(s["surv_12"]),
+                    "surv_24": _num(s["surv_24"])}
+    for key in ("os", "pfs"):
+        by = analysis.km_by(df, key, df["lrrt"], analysis.lrrt_labels())
+        g = by["groups"]
+        out[f"{key}_by_lrrt"] = {"surv_24_lrrt": _num(g["LRRT"]["surv_24"]),
+                                 "surv_24_no_lrrt": _num(g["Without LRRT"]["surv_24"]),
+                                 "logrank_p": _num(by["logrank"].p)}
+    return out
+
+
 def compute_results(df: pd.DataFrame) -> dict[str, Any]:
-    """Run the paper's analysis on a validated cohort and return the results dictionary."""
+    """Run the paper's analysis on a validated cohort and return the results dictionary.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A cohort from :func:`dmnpc.data.load_cohort`.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable; keys as documented in the module docstring and the
+        reproduction chapter. Values that cannot be estimated (a median not
+        reached) are ``None``.
+    """
     n_lrrt = int(df["lrrt"].sum())
-    return {
+    out: dict[str, Any] = {
         "n": int(len(df)),
         "n_lrrt": n_lrrt,
         "n_no_lrrt": int(len(df) - n_lrrt),
     }
+    out.update(_survival_section(df))
+    return out

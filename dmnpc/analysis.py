@@ -1,0 +1,110 @@
+"""The paper's analysis, step by step, on a validated cohort.
+
+Each function is one step of Chen et al. (2024) and returns data; the chapters
+show them and :mod:`dmnpc.report` collects their numbers into the results
+JSON, so the book and the JSON can never disagree. The statistics themselves
+live in the topic modules (:mod:`dmnpc.survival`, :mod:`dmnpc.cox`, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import survival
+from .variables import PAPER_CUTOFFS, Cutoffs
+
+__all__ = ["ENDPOINTS", "HORIZONS", "Endpoint", "endpoint", "km_summary", "km_by"]
+
+#: Time points (months) of the paper's survival rates, time-dependent AUC and calibration.
+HORIZONS: tuple[float, float] = (12.0, 24.0)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A survival endpoint: its columns in the data contract and its name."""
+
+    key: str
+    time: str
+    event: str
+    label: str
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "os": Endpoint("os", "os_months", "os_event", "Overall survival"),
+    "pfs": Endpoint("pfs", "pfs_months", "pfs_event", "Progression-free survival"),
+}
+
+
+def endpoint(key: str) -> Endpoint:
+    """Look up an endpoint by key ('os' or 'pfs')."""
+    if key not in ENDPOINTS:
+        raise ValueError(f"unknown endpoint {key!r}: expected 'os' or 'pfs'")
+    return ENDPOINTS[key]
+
+
+def km_summary(df: pd.DataFrame, key: str, horizons: tuple[float, ...] = HORIZONS) -> dict[str, Any]:
+    """Kaplan-Meier fit, median and survival at the horizons for one endpoint.
+
+    Returns
+    -------
+    dict
+        ``km`` (:class:`dmnpc.survival.KMResult`), ``median``, ``median_lower``,
+        ``median_upper`` (months; NaN when not reached), ``n``, ``events`` and
+        ``surv_<h>`` with ``lower_<h>``/``upper_<h>`` for each horizon ``h``.
+    """
+    ep = endpoint(key)
+    km = survival.kaplan_meier(df[ep.time], df[ep.event])
+    med, lo, hi = survival.median_survival(km)
+    out: dict[str, Any] = {"km": km, "median": med, "median_lower": lo, "median_upper": hi,
+                           "n": int(km.n), "events": int(km.n_events)}
+    at = survival.survival_at(km, list(horizons))
+    for h, row in zip(horizons, at.itertuples(index=False)):
+        out[f"surv_{h:g}"] = float(row.surv)
+        out[f"lower_{h:g}"] = float(row.lower)
+        out[f"upper_{h:g}"] = float(row.upper)
+    return out
+
+
+def km_by(df: pd.DataFrame, key: str, group: pd.Series, labels: dict[Any, str],
+          horizons: tuple[float, ...] = HORIZONS) -> dict[str, Any]:
+    """Kaplan-Meier summaries per group and the log-rank test between them.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A validated cohort.
+    key : {'os', 'pfs'}
+        Endpoint.
+    group : pandas.Series
+        Group of each patient (aligned with ``df``).
+    labels : dict
+        Group value -> display label, in display order.
+
+    Returns
+    -------
+    dict
+        ``groups`` (label -> :func:`km_summary` dict), ``logrank``
+        (:class:`dmnpc.survival.LogRankResult`).
+    """
+    ep = endpoint(key)
+    groups = {lab: km_summary(df[group.values == val], key, horizons) for val, lab in labels.items()}
+    lr = survival.logrank_test(df[ep.time], df[ep.event], group.values)
+    return {"groups": groups, "logrank": lr}
+
+
+def lrrt_labels() -> dict[int, str]:
+    """Display labels of the LRRT arms, LRRT first as in the paper's figures."""
+    return {1: "LRRT", 0: "Without LRRT"}
+
+
+def cutoffs_used(df: pd.DataFrame) -> Cutoffs:
+    """Cut points the models use: the paper's, so a re-analysis is comparable."""
+    return PAPER_CUTOFFS
+
+
+def _nan_to_none(x: float) -> float | None:
+    return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
