@@ -1,0 +1,203 @@
+"""Tests of dmnpc.metrics: hand-worked cases, R goldens (tests/reference/metrics.json
+from ref_metrics.R: survival 3.5.3 concordance, riskRegression 2022.11.28 Score) and errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pandas as pd
+import pytest
+
+from dmnpc import metrics as M
+
+HERE = Path(__file__).parent
+REF = json.loads((HERE / "reference" / "metrics.json").read_text())
+GBSG = pd.read_csv(HERE / "data" / "gbsg.csv")
+T = GBSG["rfstime"].to_numpy(float)
+E = GBSG["status"].to_numpy(int)
+LP = np.array(REF["lp"])
+REL = 1e-6
+
+
+# ---------------------------------------------------------------- hand-worked
+def test_harrell_all_concordant_has_zero_variance():
+    r = M.harrell_c([1, 2, 3], [1, 1, 0], [3, 2, 1])
+    # pairs (1,2), (1,3), (2,3): all concordant
+    assert (r.c, r.concordant, r.discordant, r.tied_risk) == (1.0, 3.0, 0.0, 0.0)
+    assert r.var == pytest.approx(0.0, abs=1e-15)
+
+
+def test_harrell_tie_in_risk_counts_half():
+    r = M.harrell_c([1, 2, 3], [1, 1, 0], [1, 1, 0])
+    # (1,2) tied on risk = 1/2, (1,3) and (2,3) concordant: C = 2.5 / 3
+    assert r.c == pytest.approx(2.5 / 3, rel=1e-12)
+    assert r.tied_risk == 1.0
+
+
+def test_harrell_tie_in_time_is_not_a_pair():
+    r = M.harrell_c([2, 2, 3], [1, 1, 0], [1, 2, 0])
+    assert r.tied_time == 1.0
+    assert r.concordant == 2.0 and r.c == 1.0
+
+
+def test_censored_at_event_time_is_comparable():
+    r = M.harrell_c([2, 2], [1, 0], [1, 0])
+    assert r.concordant == 1.0 and r.c == 1.0
+
+
+def test_single_event_discordant():
+    # only the death at t=2 is usable; it is compared with the patient followed to t=3
+    r = M.harrell_c([1, 2, 3], [0, 1, 0], [0, 1, 2])
+    assert (r.c, r.concordant, r.discordant) == (0.0, 0.0, 1.0)
+
+
+def test_constant_predictor_gives_one_half():
+    r = M.harrell_c(T, E, np.ones_like(T))
+    assert r.c == 0.5 and r.concordant == 0 and r.discordant == 0
+
+
+def test_interval_is_wald():
+    r = M.harrell_c(T, E, LP)
+    assert r.lower == pytest.approx(r.c - 1.959963984540054 * r.se, rel=1e-12)
+    assert r.upper == pytest.approx(r.c + 1.959963984540054 * r.se, rel=1e-12)
+    assert r.somers_d == pytest.approx(2 * r.c - 1)
+    assert isinstance(r.c, float) and isinstance(r.se, float)
+
+
+def test_uno_without_censoring_equals_harrell():
+    t, e, r = [1, 2, 3, 4, 5], [1, 1, 1, 1, 1], [5, 3, 4, 1, 2]
+    assert M.uno_c(t, e, r).c == pytest.approx(M.harrell_c(t, e, r).c, rel=1e-12)
+
+
+def test_censoring_km_hand():
+    # censoring at 2 with a death at 2: risk set for censoring = {2c, 3, 4} -> G = 2/3
+    times, G = M.censoring_km([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
+    np.testing.assert_allclose(times, [2, 4])
+    np.testing.assert_allclose(G, [2 / 3, 0.0])
+
+
+def test_auc_no_censoring_with_tie():
+    a = M.time_dependent_auc([1, 2, 3, 4], [1, 1, 1, 1], [2, 1, 1, 0], 2.5)
+    # cases {1,2}, controls {3,4}: 1 + 1 + 1/2 + 1 over 4 pairs
+    assert a["auc"].iloc[0] == pytest.approx(0.875, rel=1e-12)
+    assert (a["n_cases"].iloc[0], a["n_controls"].iloc[0]) == (2, 2)
+
+
+def test_auc_ipcw_hand():
+    # censored at 2 -> G(2) = 3/4; case at 3 weighted 1/G(3-) = 4/3, case at 1 weighted 1.
+    # case risk 5 beats both controls (2 pairs), case risk 1 beats one control:
+    # AUC = (1*2 + 4/3*1) / ((1 + 4/3) * 2) = 10/14
+    a = M.time_dependent_auc([1, 2, 3, 4, 5], [1, 0, 1, 0, 0], [5, 9, 1, 2, 0], [3.5])
+    assert a["auc"].iloc[0] == pytest.approx(10 / 14, rel=1e-12)
+    assert a["n_censored"].iloc[0] == 1
+
+
+def test_roc_area_equals_auc():
+    for marker in (LP, GBSG["grade"].to_numpy(float)):
+        for h in (365.0, 1825.0):
+            roc = M.td_roc_curve(T, E, marker, h)
+            area = float(np.sum(np.diff(roc["fpr"]) * (roc["tpr"].to_numpy()[1:] + roc["tpr"].to_numpy()[:-1]) / 2))
+            auc = M.time_dependent_auc(T, E, marker, h)["auc"].iloc[0]
+            assert area == pytest.approx(auc, rel=1e-12)
+
+
+def test_plot_td_roc_returns_axes():
+    import matplotlib.pyplot as plt
+
+    ax = M.plot_td_roc(T, E, LP, [365, 730])
+    assert len(ax.get_lines()) == 3
+    plt.close("all")
+
+
+# ---------------------------------------------------------------- R goldens
+def _check_conc(res: M.ConcordanceResult, ref: dict):
+    cnt = ref["count"]
+    assert res.c == pytest.approx(ref["c"], rel=REL)
+    assert res.var == pytest.approx(ref["var"], rel=REL)
+    assert res.concordant == pytest.approx(cnt["concordant"], rel=REL)
+    assert res.discordant == pytest.approx(cnt["discordant"], rel=REL)
+    assert res.tied_risk == pytest.approx(cnt["tied.x"], rel=REL, abs=1e-12)
+    assert res.tied_time == pytest.approx(cnt["tied.y"], rel=REL, abs=1e-12)
+    assert res.tied_both == pytest.approx(cnt["tied.xy"], rel=REL, abs=1e-12)
+
+
+def test_harrell_matches_survival_on_coxph():
+    _check_conc(M.harrell_c(T, E, LP), REF["harrell_fit"])
+
+
+def test_harrell_matches_survival_with_tied_marker():
+    _check_conc(M.harrell_c(T, E, GBSG["grade"]), REF["harrell_grade"])
+
+
+TINY = dict(time=[1, 2, 2, 3, 4, 4, 5, 6], status=[1, 1, 0, 1, 1, 1, 0, 0], risk=[3, 2, 2, 2, 1, 3, 0, 1])
+
+
+def test_harrell_matches_survival_tiny_ties():
+    _check_conc(M.harrell_c(TINY["time"], TINY["status"], TINY["risk"]), REF["harrell_tiny"])
+
+
+def test_uno_matches_survival_n_over_G2():
+    _check_conc(M.uno_c(TINY["time"], TINY["status"], TINY["risk"]), REF["uno_tiny"])
+    _check_conc(M.uno_c(T, E, LP, tau=REF["tau"]), REF["uno_tau"])
+    _check_conc(M.uno_c(T, E, LP), REF["uno_all"])
+
+
+def test_auc_matches_riskregression():
+    got = M.time_dependent_auc(T, E, LP, REF["times"])
+    np.testing.assert_allclose(got["auc"], REF["auc"]["AUC"], rtol=0, atol=1e-3)
+    np.testing.assert_allclose(got["auc"], REF["auc"]["AUC"], rtol=1e-9)  # in fact exact
+    got = M.time_dependent_auc(T, E, GBSG["grade"], REF["times"])
+    np.testing.assert_allclose(got["auc"], REF["auc_grade"]["AUC"], rtol=1e-9)
+
+
+def test_roc_points_match_riskregression():
+    roc = pd.DataFrame(REF["roc"])
+    for h in REF["times"]:
+        r = roc[roc["times"] == h].sort_values("risk", ascending=False)
+        ours = M.td_roc_curve(T, E, LP, h).iloc[1:]  # drop the (0, 0) start
+        assert len(ours) == len(r)  # all risks distinct: one point per patient
+        np.testing.assert_allclose(ours["fpr"], r["FPR"], atol=1e-12)
+        np.testing.assert_allclose(ours["tpr"], r["TPR"], atol=1e-12)
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (([], [], []), "empty"),
+        (([1, 2], [1], [1, 2]), "different lengths"),
+        (([1, np.nan], [1, 0], [1, 2]), "missing"),
+        (([-1, 2], [1, 0], [1, 2]), "must not be negative"),
+        (([1, 2], [1, 2], [1, 2]), "must be binary"),
+        (([1, 2], [0, 0], [1, 2]), "no events"),
+        (([1, 2], [1, 0], [1]), "has 1 values but there are 2"),
+        (([1, 2], [1, 0], [1, np.inf]), "missing or infinite"),
+        (([1, 2], [0, 1], [1, 2]), "No pair of patients is comparable"),
+    ],
+)
+def test_harrell_errors(args, match):
+    with pytest.raises(ValueError, match=match):
+        M.harrell_c(*args)
+
+
+def test_uno_errors():
+    with pytest.raises(ValueError, match="tau must be positive"):
+        M.uno_c(T, E, LP, tau=-1)
+    with pytest.raises(ValueError, match="no events up to tau"):
+        M.uno_c([5, 6, 7], [1, 1, 0], [1, 2, 3], tau=2)
+
+
+def test_auc_errors():
+    with pytest.raises(ValueError, match="positive time"):
+        M.time_dependent_auc(T, E, LP, [0])
+    with pytest.raises(ValueError, match="No patient had an event by time"):
+        M.time_dependent_auc([5, 6, 7], [1, 1, 0], [1, 2, 3], 1)
+    with pytest.raises(ValueError, match="No patient is event-free beyond"):
+        M.time_dependent_auc([5, 6, 7], [1, 1, 0], [1, 2, 3], 8)
+    with pytest.raises(ValueError, match="needs both"):
+        M.td_roc_curve([5, 6, 7], [1, 1, 0], [1, 2, 3], 1)
