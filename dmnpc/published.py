@@ -246,7 +246,8 @@ def within_tolerance(key: str, value: float) -> bool:
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"cannot compare {key!r}: our value is {value}, not a finite number")
-    pub, tol, rule = float(rec["value"]), rec["tolerance"], rec["tolerance_rule"]
+    pub, rule = float(rec["value"]), str(rec["tolerance_rule"])
+    tol = None if rec["tolerance"] is None or pd.isna(rec["tolerance"]) else float(rec["tolerance"])
     if rule == "none":
         raise ValueError(f"{key!r} is context from the paper ({rec['where']}); it is not compared with data")
     if rule == "exact":
@@ -260,5 +261,5 @@ def within_tolerance(key: str, value: float) -> bool:
     if rule == "log10_ratio_same_side":
         if value <= 0:
             raise ValueError(f"a P value must be > 0 to compare on the log scale; got {value} for {key!r}")
-        return ((value < 0.05) == (pub < 0.05)) and abs(math.log10(value / pub)) <= tol + 1e-12
+        return bool(((value < 0.05) == (pub < 0.05)) and abs(math.log10(value / pub)) <= tol + 1e-12)
     raise ValueError(f"unknown tolerance rule {rule!r} for {key!r}")  # pragma: no cover
