@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import survival
-from .variables import PAPER_CUTOFFS, Cutoffs
+from . import cox, survival
+from .variables import OS_TERMS, PAPER_CUTOFFS, PFS_TERMS, SCREEN_TERMS, Cutoffs, design_matrix
 
-__all__ = ["ENDPOINTS", "HORIZONS", "Endpoint", "endpoint", "km_summary", "km_by"]
+__all__ = ["ENDPOINTS", "HORIZONS", "Endpoint", "endpoint", "km_summary", "km_by", "lrrt_labels",
+           "model_data", "multivariable", "univariable"]
 
 #: Time points (months) of the paper's survival rates, time-dependent AUC and calibration.
 HORIZONS: tuple[float, float] = (12.0, 24.0)
@@ -108,3 +109,60 @@ def cutoffs_used(df: pd.DataFrame) -> Cutoffs:
 
 def _nan_to_none(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
+
+
+def model_data(df: pd.DataFrame, key: str, terms: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """Design columns (0/1, adverse level = 1) plus the endpoint's time and event columns."""
+    ep = endpoint(key)
+    X = design_matrix(df, tuple(terms), cutoffs_used(df))
+    X[ep.time] = df[ep.time].astype(float)
+    X[ep.event] = df[ep.event].astype(float)
+    return X
+
+
+def multivariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] | None = None) -> cox.CoxFit:
+    """The paper's multivariable Cox model (Fig. 2C for OS, 2D for PFS).
+
+    The paper reports the five OS factors (age, EBV DNA, metastatic lesions,
+    chemotherapy and immunotherapy cycles); for PFS it reports the same
+    five-term model, in which lesions and chemotherapy cycles were significant.
+    """
+    if terms is None:
+        terms = OS_TERMS if key == "os" else PFS_TERMS
+    ep = endpoint(key)
+    return cox.fit_cox(model_data(df, key, terms), ep.time, ep.event)
+
+
+def univariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] = SCREEN_TERMS) -> pd.DataFrame:
+    """Univariable Cox screen of every baseline variable (Suppl. Table S1)."""
+    ep = endpoint(key)
+    return cox.univariable_screen(model_data(df, key, terms), ep.time, ep.event, list(terms))
+
+
+def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):
+    """The 5-factor OS nomogram (Fig. 3A) and every patient's score.
+
+    Returns
+    -------
+    tuple
+        ``(fit, nom, scores)``: the multivariable OS :class:`dmnpc.cox.CoxFit`,
+        the :class:`dmnpc.nomogram.Nomogram` built from it, and the
+        :func:`dmnpc.nomogram.score` table of the cohort (points per term,
+        ``total_points``, ``lp``, ``surv_12``, ``surv_24``), indexed like ``df``.
+    """
+    from . import nomogram
+
+    fit = multivariable(df, "os")
+    nom = nomogram.build_nomogram(fit.model, fit.data, times=times)
+    X = design_matrix(df, OS_TERMS, cutoffs_used(df))
+    return fit, nom, nomogram.score(nom, X)
+
+
+def hypothetical_patient() -> pd.DataFrame:
+    """The worked example of the nomogram chapter (in the spirit of Suppl. Fig. S3).
+
+    An invented patient: 56 years old, EBV DNA 120,000 copies/mL, multiple
+    metastatic lesions, 4 cycles of chemotherapy and 10 of immunotherapy.
+    """
+    return pd.DataFrame({"age_high": [1.0], "ebv_dna_high": [1.0], "multiple_lesions": [1.0],
+                         "chemo_cycles_low": [1.0], "immuno_cycles_low": [0.0]})

@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Cutoffs", "PAPER_CUTOFFS", "Grouping", "GROUPINGS", "TABLE_ROWS", "grouped",
-           "design_matrix", "OS_TERMS", "PFS_TERMS"]
+           "design_matrix", "OS_TERMS", "PFS_TERMS", "TERMS", "TERM_LABELS",
+           "SCREEN_TERMS"]
 
 
 @dataclass(frozen=True)
@@ -173,3 +174,28 @@ def design_matrix(df: pd.DataFrame, terms: tuple[str, ...] | list[str] = OS_TERM
     if unknown:
         raise ValueError(f"unknown model term(s) {unknown}: expected some of {list(_TERM_DEFS)}")
     return pd.DataFrame({t: _TERM_DEFS[t](df, cutoffs) for t in terms}, index=df.index)
+
+#: Display labels of the model terms (adverse level vs reference).
+TERM_LABELS: dict[str, str] = {
+    "age_high": "Age ≥ 50 vs < 50",
+    "female": "Female vs male",
+    "ecog_ge1": "ECOG 1+ vs 0",
+    "t3_4": "T3-4 vs T1-2",
+    "n2_3": "N2-3 vs N0-1",
+    "ebv_dna_high": "EBV DNA ≥ 66,600 vs < 66,600",
+    "multi_organ_mets": "Multiple vs single organ metastasis",
+    "multiple_lesions": "Multiple vs single metastatic lesion",
+    "liver_mets": "Liver metastases",
+    "bone_mets": "Bone metastases",
+    "lung_mets": "Lung metastases",
+    "ldh_high": "LDH ≥ 250 vs < 250 U/L",
+    "chemo_cycles_low": "Chemotherapy < 6 vs ≥ 6 cycles",
+    "immuno_cycles_low": "Immunotherapy < 8 vs ≥ 8 cycles",
+    "local_tx_mets": "Local treatment to metastasis",
+    "no_lrrt": "Without vs with LRRT",
+}
+#: Terms of the univariable screen (Suppl. Table S1): every baseline variable.
+SCREEN_TERMS: tuple[str, ...] = ("age_high", "female", "ecog_ge1", "t3_4", "n2_3", "ebv_dna_high",
+                                 "multi_organ_mets", "multiple_lesions", "liver_mets", "bone_mets",
+                                 "lung_mets", "ldh_high", "chemo_cycles_low", "immuno_cycles_low",
+                                 "local_tx_mets", "no_lrrt")
