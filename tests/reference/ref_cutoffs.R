@@ -3,7 +3,8 @@
 # Data: survival::gbsg (tests/data/gbsg.csv); outcome = status (recurrence or death).
 # nodes: higher in cases (direction "<"); pgr: lower in cases (direction ">").
 # Run from the repository root:  Rscript tests/reference/ref_cutoffs.R
-suppressPackageStartupMessages({library(pROC); library(jsonlite)})
+suppressPackageStartupMessages({library(pROC); library(jsonlite); library(riskRegression); library(survival)
+                                library(prodlim)})
 gbsg <- read.csv(file.path("tests", "data", "gbsg.csv"))
 
 one <- function(marker, outcome) {
@@ -21,7 +22,14 @@ one <- function(marker, outcome) {
 # a tiny case with tied marker values and a tie for the best cut
 tiny <- data.frame(marker = c(1, 2, 2, 3, 4, 4, 5, 6), outcome = c(0, 0, 1, 0, 1, 1, 0, 1))
 
+# Time-dependent (cumulative/dynamic, IPCW with Kaplan-Meier censoring weights) AUC of nodes
+td <- Score(list(nodes = gbsg$nodes), formula = Hist(rfstime, status) ~ 1, data = gbsg,
+            times = c(730, 1825), metrics = "auc", null.model = FALSE, conf.int = FALSE,
+            cens.model = "km")
+
 out <- list(
+  riskregression_version = as.character(packageVersion("riskRegression")),
+  td_auc_nodes = data.frame(time = td$AUC$score$times, auc = td$AUC$score$AUC),
   proc_version = as.character(packageVersion("pROC")),
   nodes = one(gbsg$nodes, gbsg$status),
   pgr = one(gbsg$pgr, gbsg$status),

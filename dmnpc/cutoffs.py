@@ -1,0 +1,431 @@
+"""Data-driven cut points: ROC curves, the Youden-optimal cut, its time-dependent
+version and its bootstrap instability.
+
+The paper chose its EBV DNA (66,600 copies/mL) and immunotherapy-cycle (8)
+cut points from ROC curves (Supplementary Fig. S1). :func:`roc_curve` and
+:func:`youden_cut` reproduce R's pROC (``roc(outcome, marker)`` with
+``direction = "auto"``; ``coords(r, "best", best.method = "youden")``).
+pROC's thresholds are midpoints between consecutive distinct observed values
+(plus -Inf and +Inf); the paper's groups are formed as ``value >= cut`` on
+observed values, so :class:`CutResult` also gives the cut as the first
+observed value on the high-risk side of the midpoint, which defines the same
+split of the patients.
+
+Data-driven cut points are unstable and optimistic (Altman et al. 1994;
+Royston, Altman & Sauerbrei 2006); :func:`bootstrap_cut_distribution` shows
+how much the optimal cut moves between bootstrap samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CutResult", "roc_curve", "youden_cut", "time_dependent_youden_cut",
+           "bootstrap_cut_distribution", "plot_roc"]
+
+
+# ----------------------------------------------------------------------------- checkers
+def _check_marker_outcome(marker, outcome) -> tuple[np.ndarray, np.ndarray]:
+    m = np.asarray(marker, dtype=float).ravel()
+    y = np.asarray(outcome, dtype=float).ravel()
+    if m.size == 0:
+        raise ValueError("no patients: the marker and outcome data are empty")
+    if m.size != y.size:
+        raise ValueError(f"marker and outcome have different lengths ({m.size} and {y.size}): "
+                         "expected one marker value and one outcome per patient")
+    if np.isnan(m).any() or np.isnan(y).any():
+        raise ValueError("marker or outcome has missing values: remove or complete those patients first")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError("outcome must be 0 (no event) or 1 (event); other values were found")
+    if y.sum() == 0 or y.sum() == y.size:
+        raise ValueError("the outcome has only one class: a ROC curve needs patients with and "
+                         "without the event")
+    return m, y
+
+
+def _check_direction(direction: str) -> str:
+    if direction not in ("auto", "<", ">"):
+        raise ValueError(f"direction must be 'auto', '<' (higher marker = event) or '>' "
+                         f"(lower marker = event), got {direction!r}")
+    return direction
+
+
+# ----------------------------------------------------------------------------- ROC
+def _thresholds(m: np.ndarray) -> np.ndarray:
+    u = np.unique(m)
+    if u.size == 1:
+        return np.array([-np.inf, u[0], np.inf])
+    return np.r_[-np.inf, (u[1:] + u[:-1]) / 2.0, np.inf]
+
+
+def _auto_direction(m: np.ndarray, y: np.ndarray) -> str:
+    # pROC: "<" if median(controls) <= median(cases), else ">"
+    return "<" if np.median(m[y == 0]) <= np.median(m[y == 1]) else ">"
+
+
+def _counts(m, y, thr, direction, w_case=None):
+    """True-positive weight and true-negative count at each threshold."""
+    cases, controls = m[y == 1], m[y == 0]
+    wc = np.ones(cases.size) if w_case is None else w_case
+    if direction == "<":
+        oc = np.argsort(cases)
+        cs, cw = cases[oc], np.cumsum(wc[oc][::-1])[::-1]
+        idx = np.searchsorted(cs, thr, side="right")  # first case > thr
+        tp = np.where(idx < cs.size, cw[np.minimum(idx, cs.size - 1)], 0.0)
+        tn = np.searchsorted(np.sort(controls), thr, side="right")  # controls <= thr
+    else:
+        oc = np.argsort(cases)
+        cs, cw = cases[oc], np.cumsum(wc[oc])
+        idx = np.searchsorted(cs, thr, side="left")  # cases < thr
+        tp = np.where(idx > 0, cw[np.maximum(idx - 1, 0)], 0.0)
+        tn = controls.size - np.searchsorted(np.sort(controls), thr, side="left")  # controls >= thr
+    return tp.astype(float), tn.astype(float), float(wc.sum()), controls.size
+
+
+def _auc(m, y, direction, w_case=None) -> float:
+    cases, controls = m[y == 1], m[y == 0]
+    wc = np.ones(cases.size) if w_case is None else w_case
+    sc = np.sort(controls)
+    lt = np.searchsorted(sc, cases, side="left")   # controls < case
+    le = np.searchsorted(sc, cases, side="right")  # controls <= case
+    if direction == "<":
+        score = lt + 0.5 * (le - lt)
+    else:
+        score = (controls.size - le) + 0.5 * (le - lt)
+    return float((wc * score).sum() / (wc.sum() * controls.size))
+
+
+def roc_curve(marker, outcome, direction: str = "auto") -> pd.DataFrame:
+    """Empirical ROC curve with pROC's thresholds.
+
+    Parameters
+    ----------
+    marker : array-like of float
+        The continuous marker (e.g. EBV DNA copies/mL).
+    outcome : array-like of {0, 1}
+        1 = event ("case"), 0 = no event ("control").
+    direction : {"auto", "<", ">"}, default "auto"
+        ``"<"``: higher marker values indicate the event (positive if
+        marker > threshold); ``">"``: lower values do. ``"auto"`` chooses as
+        pROC: ``"<"`` if the median marker of controls is <= that of cases.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``threshold`` (-Inf, the midpoints between consecutive distinct
+        values, +Inf), ``sensitivity``, ``specificity``, ordered from
+        sensitivity 1 to sensitivity 0 as ``coords(r, "all")``; ``attrs``
+        hold ``direction`` and ``auc``.
+
+    References
+    ----------
+    Robin X, et al. pROC: an open-source package for R and S+ to analyze and
+    compare ROC curves. BMC Bioinformatics 2011;12:77.
+    """
+    m, y = _check_marker_outcome(marker, outcome)
+    direction = _check_direction(direction)
+    if direction == "auto":
+        direction = _auto_direction(m, y)
+    thr = _thresholds(m)
+    if direction == ">":
+        thr = thr[::-1]
+    tp, tn, ncase, nctrl = _counts(m, y, thr, direction)
+    out = pd.DataFrame({"threshold": thr, "sensitivity": tp / ncase, "specificity": tn / nctrl})
+    out.attrs["direction"] = direction
+    out.attrs["auc"] = _auc(m, y, direction)
+    return out
+
+
+@dataclass(frozen=True)
+class CutResult:
+    """An optimal cut point.
+
+    Attributes
+    ----------
+    threshold : float
+        The cut as pROC reports it: a midpoint between two consecutive
+        distinct marker values.
+    threshold_observed : float
+        The same split expressed on observed values: for direction ``"<"``
+        the smallest observed value above the midpoint (high group =
+        ``marker >= threshold_observed``, the paper's rule); for ``">"`` the
+        largest observed value below it (event group = ``marker <= threshold_observed``).
+    sensitivity, specificity, youden : float
+        At the cut; ``youden = sensitivity + specificity - 1``.
+    auc : float
+        Area under the ROC curve (time-dependent: cumulative/dynamic IPCW AUC).
+    direction : str
+        ``"<"`` or ``">"``.
+    tied_thresholds : tuple of float
+        All midpoints that reach the same maximal Youden index (pROC returns
+        them all); ``threshold`` is the first, i.e. the one with the highest
+        sensitivity.
+    """
+
+    threshold: float
+    threshold_observed: float
+    sensitivity: float
+    specificity: float
+    youden: float
+    auc: float
+    direction: str
+    tied_thresholds: tuple[float, ...]
+
+
+def _best(m, y, direction, w_case=None, auc=None) -> CutResult:
+    thr = _thresholds(m)
+    if direction == ">":
+        thr = thr[::-1]
+    tp, tn, ncase, nctrl = _counts(m, y, thr, direction, w_case)
+    if w_case is None:
+        # exact integer comparison so that mathematically equal Youden indices tie exactly
+        crit = tp * nctrl + tn * ncase
+        best = np.flatnonzero(crit == crit.max())
+    else:
+        crit = tp / ncase + tn / nctrl
+        best = np.flatnonzero(crit >= crit.max() - 1e-12)
+    i = int(best[0])
+    t = float(thr[i])
+    if direction == "<":
+        above = m[m > t]
+        obs = float(above.min()) if above.size else float("inf")
+    else:
+        below = m[m < t]
+        obs = float(below.max()) if below.size else float("-inf")
+    sens, spec = float(tp[i] / ncase), float(tn[i] / nctrl)
+    return CutResult(threshold=t, threshold_observed=obs, sensitivity=sens, specificity=spec,
+                     youden=sens + spec - 1.0,
+                     auc=float(_auc(m, y, direction, w_case) if auc is None else auc),
+                     direction=direction, tied_thresholds=tuple(float(v) for v in thr[best]))
+
+
+def youden_cut(marker, outcome, direction: str = "auto") -> CutResult:
+    """The cut point maximising Youden's index (sensitivity + specificity - 1).
+
+    Equal to ``pROC::coords(roc(outcome, marker), "best", best.method = "youden")``.
+
+    Parameters
+    ----------
+    marker, outcome, direction
+        As in :func:`roc_curve`.
+
+    Returns
+    -------
+    CutResult
+        pROC's midpoint ``threshold`` and the equivalent observed value
+        ``threshold_observed`` (see :class:`CutResult`).
+
+    Raises
+    ------
+    ValueError
+        For empty or unequal-length data, missing values, a non-binary outcome,
+        an outcome with one class, or an unknown direction.
+
+    References
+    ----------
+    Youden WJ. Index for rating diagnostic tests. Cancer 1950;3:32-35.
+    Robin X, et al. pROC. BMC Bioinformatics 2011;12:77.
+    """
+    m, y = _check_marker_outcome(marker, outcome)
+    direction = _check_direction(direction)
+    if direction == "auto":
+        direction = _auto_direction(m, y)
+    return _best(m, y, direction)
+
+
+# ----------------------------------------------------------------------------- time-dependent
+def _censoring_left(time: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Kaplan-Meier of the censoring distribution just before ``at``: G(at-)."""
+    c = 1.0 - event
+    ut, inv = np.unique(time, return_inverse=True)
+    d = np.bincount(inv, weights=c, minlength=ut.size)
+    n_risk = np.cumsum(np.bincount(inv, minlength=ut.size)[::-1])[::-1].astype(float)
+    g = np.cumprod(1.0 - d / n_risk)
+    idx = np.searchsorted(ut, at, side="left") - 1  # last time strictly before `at`
+    return np.where(idx >= 0, g[np.maximum(idx, 0)], 1.0)
+
+
+def _censoring_at(time: np.ndarray, event: np.ndarray, at: float) -> float:
+    """G(at): censoring Kaplan-Meier at ``at`` (right-continuous)."""
+    return float(_censoring_left(time, event, np.array([np.nextafter(at, np.inf)]))[0])
+
+
+def time_dependent_youden_cut(marker, time, event, horizon: float,
+                              direction: str = "<") -> CutResult:
+    """Youden-optimal cut for the event by a time horizon, with censoring handled by IPCW.
+
+    Cumulative/dynamic definition (Heagerty et al. 2000): at horizon ``tau``
+    the cases are the patients with an event at or before ``tau``, the
+    controls those still event-free after ``tau``. Patients censored before
+    ``tau`` are neither; to correct for them each case ``i`` is weighted by
+    ``1 / G(T_i-)`` and each control by ``1 / G(tau)``, where ``G`` is the
+    Kaplan-Meier estimate of the censoring distribution (Uno et al. 2007;
+    Blanche et al. 2013). Then sensitivity(c) = weighted share of cases with
+    marker > c, specificity(c) = share of controls with marker <= c
+    (direction ``"<"``), and the cut maximises their sum. Thresholds are the
+    midpoints of consecutive distinct marker values, as in :func:`youden_cut`.
+
+    Parameters
+    ----------
+    marker : array-like of float
+    time : array-like of float
+        Follow-up times (>= 0).
+    event : array-like of {0, 1}
+    horizon : float
+        The time horizon ``tau`` (e.g. 24 months); must leave at least one
+        case and one control.
+    direction : {"<", ">"}, default "<"
+        ``"<"`` if higher marker values mean higher risk.
+
+    Returns
+    -------
+    CutResult
+        ``auc`` is the IPCW cumulative/dynamic AUC at ``horizon`` (as
+        ``riskRegression::Score(..., metrics = "auc")``).
+
+    Raises
+    ------
+    ValueError
+        For invalid data, a horizon beyond follow-up, or no cases/controls.
+
+    References
+    ----------
+    Heagerty PJ, Lumley T, Pepe MS. Time-dependent ROC curves for censored
+    survival data and a diagnostic marker. Biometrics 2000;56:337-344.
+    Uno H, Cai T, Tian L, Wei LJ. Evaluating prediction rules for t-year
+    survivors with censored regression models. J Am Stat Assoc 2007;102:527-537.
+    Blanche P, Dartigues JF, Jacqmin-Gadda H. Estimating and comparing
+    time-dependent areas under receiver operating characteristic curves for
+    censored event times with competing risks. Stat Med 2013;32:5381-5397.
+    """
+    from dmnpc.survival import _check_time_event
+
+    t, e = _check_time_event(time, event)
+    m = np.asarray(marker, dtype=float).ravel()
+    if m.size != t.size:
+        raise ValueError(f"marker has {m.size} values but there are {t.size} patients")
+    if np.isnan(m).any():
+        raise ValueError("marker has missing values: remove or complete those patients first")
+    if direction not in ("<", ">"):
+        raise ValueError(f"direction must be '<' (higher marker = event) or '>', got {direction!r}")
+    tau = float(horizon)
+    if not np.isfinite(tau) or tau <= 0:
+        raise ValueError("horizon must be a positive time")
+    if tau >= t.max():
+        raise ValueError(f"horizon {tau:g} is beyond follow-up: no patient is still under "
+                         f"observation after it (longest follow-up {t.max():g})")
+    case = (t <= tau) & (e == 1)
+    ctrl = t > tau
+    if case.sum() == 0:
+        raise ValueError(f"no events by the horizon {tau:g}: a time-dependent ROC needs cases")
+    keep = case | ctrl
+    w_case = 1.0 / _censoring_left(t, e, t[case])
+    # the control weight 1/G(tau) is common to all controls and cancels in the specificity
+    y = case[keep].astype(float)
+    return _best(m[keep], y, direction, w_case=w_case)
+
+
+# ----------------------------------------------------------------------------- bootstrap
+def bootstrap_cut_distribution(marker, outcome, B: int = 1000, seed: int = 20240219,
+                               direction: str = "auto") -> pd.DataFrame:
+    """Youden-optimal cut points in bootstrap samples: how unstable the data-driven cut is.
+
+    Cases and controls are resampled separately (a stratified bootstrap, as
+    pROC's ``ci.coords``), so every sample keeps the observed numbers of
+    events and non-events and has a defined cut. With ``direction = "auto"``
+    the direction is fixed once from the full data.
+
+    Parameters
+    ----------
+    marker, outcome
+        As in :func:`roc_curve`.
+    B : int, default 1000
+        Number of bootstrap samples.
+    seed : int
+        Seed of :func:`numpy.random.default_rng` (results are reproducible).
+    direction : {"auto", "<", ">"}
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample: ``replicate``, ``threshold`` (midpoint),
+        ``threshold_observed``, ``sensitivity``, ``specificity``, ``youden``,
+        ``auc``; ``attrs`` holds the full-data cut (``"original"``).
+
+    References
+    ----------
+    Altman DG, Lausen B, Sauerbrei W, Schumacher M. Dangers of using
+    "optimal" cutpoints in the evaluation of prognostic factors. J Natl
+    Cancer Inst 1994;86:829-835.
+    Royston P, Altman DG, Sauerbrei W. Dichotomizing continuous predictors in
+    multiple regression: a bad idea. Stat Med 2006;25:127-141.
+    """
+    m, y = _check_marker_outcome(marker, outcome)
+    direction = _check_direction(direction)
+    if int(B) != B or B < 1:
+        raise ValueError(f"B must be a positive whole number of bootstrap samples, got {B}")
+    if direction == "auto":
+        direction = _auto_direction(m, y)
+    rng = np.random.default_rng(seed)
+    cases, ctrls = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    rows = []
+    for b in range(int(B)):
+        idx = np.r_[rng.choice(cases, cases.size, replace=True),
+                    rng.choice(ctrls, ctrls.size, replace=True)]
+        r = _best(m[idx], y[idx], direction)
+        rows.append((b + 1, r.threshold, r.threshold_observed, r.sensitivity, r.specificity,
+                     r.youden, r.auc))
+    out = pd.DataFrame(rows, columns=["replicate", "threshold", "threshold_observed", "sensitivity",
+                                      "specificity", "youden", "auc"])
+    out.attrs["original"] = _best(m, y, direction)
+    return out
+
+
+# ----------------------------------------------------------------------------- drawing
+def plot_roc(roc_df: pd.DataFrame, cut: CutResult | None = None, ax=None, color: str = "#0072B2",
+             label: str | None = None):
+    """Draw a ROC curve (sensitivity against 1 - specificity) and mark the chosen cut.
+
+    Parameters
+    ----------
+    roc_df : pandas.DataFrame
+        From :func:`roc_curve`.
+    cut : CutResult, optional
+        Point to mark and annotate (e.g. from :func:`youden_cut`).
+    ax : matplotlib.axes.Axes, optional
+    color : str
+    label : str, optional
+        Legend label; the AUC is appended when known.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    if not {"sensitivity", "specificity"}.issubset(roc_df.columns):
+        raise ValueError("roc_df needs columns 'sensitivity' and 'specificity' (use roc_curve)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    auc = roc_df.attrs.get("auc")
+    lab = label or "ROC"
+    if auc is not None:
+        lab += f" (AUC {auc:.3f})"
+    ax.plot(1 - roc_df["specificity"], roc_df["sensitivity"], color=color, lw=1.8, label=lab,
+            drawstyle="default")
+    ax.plot([0, 1], [0, 1], ls="--", color="0.6", lw=0.8)
+    if cut is not None:
+        ax.plot(1 - cut.specificity, cut.sensitivity, "o", color="#D55E00", ms=7)
+        ax.annotate(f"cut {cut.threshold:g}\nsens {cut.sensitivity:.2f}, spec {cut.specificity:.2f}",
+                    (1 - cut.specificity, cut.sensitivity), textcoords="offset points",
+                    xytext=(10, -28), fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel("1 - specificity")
+    ax.set_ylabel("Sensitivity")
+    ax.legend(frameon=False, loc="lower right")
+    return ax
