@@ -6,6 +6,8 @@ low + high = Table 1) rather than trusting the recorded decisions.
 """
 
 import math
+import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -249,3 +251,54 @@ def test_within_tolerance_errors():
         published.within_tolerance("other.dose.bone_max_gy", 50)
     with pytest.raises(ValueError, match="must be > 0"):
         published.within_tolerance("lrrt_in_high.p", 0.0)
+
+
+PAPER = Path("/work/shared/paper/chen2024-dmnpc-nomogram.md")
+CELL = r"(\d+) \(([\d.]+)\)"
+
+
+@pytest.mark.skipif(not PAPER.exists(), reason="paper text not available (only on the project machine)")
+def test_tables_transcribed_exactly_from_paper_text():
+    """Re-read every printed cell and P value of Tables 1-2 from the paper and compare with the YAML."""
+    txt = PAPER.read_text(encoding="utf-8")
+    t1 = re.findall(r"^[^\t\n]+\t" + CELL + r"\t" + CELL + r"\t?$", txt, re.M)
+    t2 = re.findall(r"^[^\t\n]+\t" + CELL + r"\t" + CELL + r"\t\t" + CELL + r"\t" + CELL + r"\t?$", txt, re.M)
+    conv = [int, float] * 4
+    paper1 = [tuple(f(x) for f, x in zip(conv, r)) for r in t1]
+    paper2 = [tuple(f(x) for f, x in zip(conv, r)) for r in t2]
+    c1 = published.table_counts(1)
+    c1 = c1[c1.n_printed.notna()]
+    ours1 = []
+    for _, g in c1.groupby(["variable", "level"], sort=False):
+        g = g.set_index("arm")
+        ours1.append(tuple(x for arm in ARMS for x in (int(g.n_printed[arm]), g.pct_printed[arm])))
+    c2 = published.table_counts(2)
+    c2 = c2[c2.n_printed.notna()]
+    ours2 = []
+    for _, g in c2.groupby(["variable", "level"], sort=False):
+        g = g.set_index(["cohort", "arm"])
+        ours2.append(tuple(x for k in (("low", "lrrt"), ("low", "no_lrrt"), ("high", "lrrt"), ("high", "no_lrrt"))
+                           for x in (int(g.n_printed[k]), g.pct_printed[k])))
+    assert ours1 == paper1 and len(paper1) == 30
+    assert ours2 == paper2 and len(paper2) == 28
+    p1 = [float(x) for x in re.findall(r"^[^\t\n]+\t\t\t([\d.]+)\t?$", txt, re.M)]
+    p2 = [(float(a), float(b)) for a, b in re.findall(r"^[^\t\n]+\t\t\t([\d.]+)\t\t\t([\d.]+)\t?$", txt, re.M)]
+    assert p1 == list(published.table_p_values(1)["p_printed"])
+    tp2 = published.table_p_values(2).set_index(["cohort", "variable"])["p_printed"]
+    assert p2 == [(tp2["low", v], tp2["high", v]) for v in tp2["low"].index]
+
+
+@pytest.mark.skipif(not PAPER.exists(), reason="paper text not available (only on the project machine)")
+def test_every_number_in_the_text_is_held():
+    """Each number in Abstract .. Results (bar citations, CI level words, software versions, approval
+    number and e-mail) equals some published value (as is, or as a proportion)."""
+    txt = PAPER.read_text(encoding="utf-8")
+    body = re.sub(r"<sup>[^<]*</sup>", "", txt[txt.index("To develop a prognostic"):txt.index("Characteristic\tLRRT")])
+    body = re.sub(r"\S+@\S+|V\.24\.0|version 4\.2\.1|K2023-046-01|95% CI", "", body)
+    vals = set(published.numbers()["value"].round(4))
+    missing = []
+    for m in re.finditer(r"\d[\d,]*\.?\d*", body):
+        v = float(m.group().rstrip(".").replace(",", ""))
+        if not ({v, round(v / 100, 4)} & vals):
+            missing.append(body[max(0, m.start() - 30):m.end() + 10])
+    assert missing == []
