@@ -33,7 +33,7 @@ __all__ = ["PUBLISHED_YAML", "load_published", "numbers", "table_counts", "table
 PUBLISHED_YAML = Path(__file__).resolve().parent / "published.yaml"
 
 _ARMS = ("lrrt", "no_lrrt")
-_RULES = {"exact", "abs", "rel", "log10_ratio_same_side", "ge", "none"}
+_RULES = {"exact", "abs", "rel", "log10_ratio_same_side", "ge", "lt", "gt", "none"}
 _LEVELS = {g.name: g.levels for g in GROUPINGS}
 #: Levels that exist in the decisions but are not GROUPINGS levels (never printed).
 _EXTRA_LEVELS = {"ldh": ("missing",)}
@@ -231,7 +231,8 @@ def within_tolerance(key: str, value: float) -> bool:
     bool
         ``exact``: equal; ``abs``: ``|value - pub| <= tol``; ``rel``: ``|value/pub - 1| <= tol``;
         ``log10_ratio_same_side``: same side of 0.05 and ``|log10(value/pub)| <= tol``;
-        ``ge``: ``value >= pub`` (a reported "not significant" bound).
+        ``ge``: ``value >= pub`` (a reported "not significant" bound); ``lt``: ``value < pub``
+        (a reported "significant" bound); ``gt``: ``value > pub`` (a reported direction, HR > 1).
 
     Raises
     ------
@@ -258,6 +259,10 @@ def within_tolerance(key: str, value: float) -> bool:
         return abs(value / pub - 1.0) <= tol + 1e-12
     if rule == "ge":
         return value >= pub
+    if rule == "lt":
+        return value < pub
+    if rule == "gt":
+        return value > pub
     if rule == "log10_ratio_same_side":
         if value <= 0:
             raise ValueError(f"a P value must be > 0 to compare on the log scale; got {value} for {key!r}")

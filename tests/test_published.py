@@ -66,7 +66,7 @@ def test_results_json_keys_present():
     # everything else is namespaced, so it can never clash with a results-JSON key
     toplevel = {"n", "n_lrrt", "n_no_lrrt", "followup_median_months", "os", "pfs", "os_by_lrrt",
                 "pfs_by_lrrt", "cutoffs", "table1_p", "nomogram", "risk", "lrrt_in_high",
-                "lrrt_in_low", "other"}
+                "lrrt_in_low", "cox_os", "cox_pfs", "other"}
     assert {k.split(".")[0] for k in keys} <= toplevel
 
 
@@ -77,7 +77,21 @@ def test_rates_are_proportions_and_tolerances_by_kind():
     surv = df[df["key"].str.contains("surv_")]
     assert (surv["tolerance_rule"] == "abs").all() and (surv["tolerance"] == 0.02).all()
     assert (df.loc[df["kind"] == "count", "tolerance_rule"] == "exact").all()
-    assert (df.loc[df["key"].str.endswith(".hr"), "tolerance"] == 0.10).all()
+    assert (df.loc[(df["kind"] == "hr") & df["key"].str.endswith(".hr"), "tolerance"] == 0.10).all()
+    # significance and direction claims of the Cox models are bounds, not estimates
+    bounds = df[df["key"].str.startswith(("cox_os.", "cox_pfs."))]
+    assert set(bounds["tolerance_rule"]) == {"lt", "gt"}
+    assert (bounds.loc[bounds["key"].str.endswith(".p"), "tolerance_rule"] == "lt").all()
+    assert (bounds.loc[bounds["key"].str.endswith(".hr"), "value"] == 1.0).all()
+    assert len(bounds[bounds["key"].str.startswith("cox_os.")]) == 10
+
+
+def test_bound_rules():
+    assert published.within_tolerance("cox_os.age_high.p", 0.049) is True
+    assert published.within_tolerance("cox_os.age_high.p", 0.05) is False
+    assert published.within_tolerance("cox_os.age_high.hr", 1.01) is True
+    assert published.within_tolerance("cox_os.age_high.hr", 0.99) is False
+    assert published.within_tolerance("risk.pfs_logrank_p", 0.05) is True
 
 
 def test_table_p_values_shape():
