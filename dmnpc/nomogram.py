@@ -29,6 +29,14 @@ Efron-adjusted increments ``Σ_{l=0}^{d_k-1} 1 / (R_k - l/d_k · D_k)`` (``survi
 ``survfitcoxph.fit`` survtype 3); ``baseline="efron"`` reproduces ``Survival(fit)``
 and ``survest`` exactly. Without tied event times the two are identical.
 
+Convergence. ``rms::cph``'s default ``eps = 1e-4`` stops Newton-Raphson early: on gbsg its
+coefficients are up to 1.5e-3 (relative) away from the maximum partial likelihood estimate,
+so an rms nomogram drawn with default settings differs from a fully converged fit at that
+level. The references in ``tests/reference/ref_nomogram.R`` use ``cph(..., eps = 1e-10)``;
+a lifelines fit must likewise be converged (``fit_options=dict(precision=1e-20)``, or
+:func:`dmnpc.cox.fit_cox`) for 1e-6 agreement, since lifelines stops *before* applying its last
+Newton step.
+
 Continuous predictors: numeric columns with more than 10 distinct values (the
 ``n.unique`` of ``rms::datadist``) are treated as continuous; their axis ticks are
 R's ``pretty()`` over the observed range, and points are linear in the value. Numeric
