@@ -1,0 +1,387 @@
+"""Baseline tables (Tables 1 and 2) and the tests behind their P values.
+
+:func:`baseline_table` builds Table 1 with tableone's ``TableOne`` from the
+paper's groupings (:func:`dmnpc.variables.grouped`): n (%) per level and arm
+(percentages among patients with a known value; missing LDH is a separate
+count row, never imputed), one P value per variable and the name of the test
+that produced it. :func:`table_by_risk_and_lrrt` does the same within each
+risk cohort (Table 2).
+
+:func:`categorical_p_values` computes, from a contingency table, Pearson's
+chi-square with and without Yates' continuity correction and Fisher's exact
+test, equal to R's ``chisq.test(correct = TRUE/FALSE)`` and ``fisher.test``
+(``tests/reference/ref_tables.R``). The audit chapter reuses it to recompute
+the paper's P values from the published counts.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from dmnpc.variables import GROUPINGS, PAPER_CUTOFFS, Cutoffs, Grouping, grouped
+
+__all__ = ["TESTS", "categorical_p_values", "baseline_table", "table_by_risk_and_lrrt", "wide_table"]
+
+#: Accepted values of ``test`` and the name each is reported under.
+TESTS: dict[str, str] = {
+    "chi2": "Pearson chi-square",
+    "chi2_yates": "Chi-square with Yates' correction",
+    "fisher": "Fisher's exact",
+    "auto": "",
+}
+_FISHER_RXC = "Fisher-Freeman-Halton exact"
+# R's fisher.test counts tables whose probability is within a relative 1e-7 of the observed one
+_REL_ERR = 1.0 + 1e-7
+
+
+def _check_test(test: str) -> str:
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {list(TESTS)}, got {test!r}")
+    return test
+
+
+def _fisher_2xk(m: np.ndarray) -> float:
+    """Exact (Freeman-Halton) p value for a 2 x k table by full enumeration."""
+    col = m.sum(axis=0).astype(int)
+    r1 = int(m[0].sum())
+    n = int(col.sum())
+    log_denom = special.gammaln(n + 1) - special.gammaln(r1 + 1) - special.gammaln(n - r1 + 1)
+
+    def logp(a: Sequence[int]) -> float:
+        return float(sum(special.gammaln(c + 1) - special.gammaln(x + 1) - special.gammaln(c - x + 1)
+                         for c, x in zip(col, a)) - log_denom)
+
+    lp_obs = logp(m[0].astype(int))
+    total = 0.0
+    k = col.size
+    # suffix capacity to prune impossible partial tables
+    cap = np.r_[np.cumsum(col[::-1])[::-1], 0]
+
+    def rec(j: int, remaining: int, acc: list[int]) -> None:
+        nonlocal total
+        if j == k - 1:
+            if 0 <= remaining <= col[j]:
+                lp = logp(acc + [remaining])
+                if lp <= lp_obs + np.log(_REL_ERR):
+                    total += np.exp(lp)
+            return
+        lo = max(0, remaining - int(cap[j + 1]))
+        hi = min(int(col[j]), remaining)
+        for x in range(lo, hi + 1):
+            rec(j + 1, remaining - x, acc + [x])
+
+    rec(0, r1, [])
+    return float(min(1.0, total))
+
+
+def categorical_p_values(counts, test: str = "auto") -> dict:
+    """Chi-square (with and without Yates' correction) and Fisher's exact test for a table.
+
+    Parameters
+    ----------
+    counts : array-like of int, shape (r, c)
+        Contingency table, e.g. rows = arms, columns = levels (2 x k), as
+        printed in Table 1. Rows and columns that are zero throughout (a level
+        nobody has) are dropped first; R would return NaN for them.
+    test : {"auto", "chi2", "chi2_yates", "fisher"}, default "auto"
+        Which test fills ``p`` and ``test``: ``"chi2"`` Pearson without
+        correction; ``"chi2_yates"`` Pearson with Yates' continuity correction
+        (applied, as R does, to 2 x 2 tables only; R's ``chisq.test`` default);
+        ``"fisher"`` Fisher's exact test; ``"auto"`` Fisher's exact test when
+        any expected count is below 5, else Pearson without correction (the
+        textbook rule; tableone uses the same rule for 2 x 2 tables).
+
+    Returns
+    -------
+    dict
+        Plain floats: ``chisq``, ``df``, ``p_chisq`` (Pearson),
+        ``chisq_yates``, ``p_chisq_yates`` (equal to Pearson for tables larger
+        than 2 x 2), ``p_fisher``, ``min_expected``; ``fisher_method``
+        (two-sided 2 x 2 via SciPy, or exact enumeration of all 2 x k tables
+        with the observed margins -- the Freeman-Halton extension, summing
+        the probabilities of tables no more probable than the observed one,
+        with R's relative tolerance 1e-7); and ``p``/``test`` for the chosen test.
+        Tables with more than two rows and more than two columns use SciPy's
+        exact r x c test.
+
+    Raises
+    ------
+    ValueError
+        For negative or non-integer counts, a non-2-D table, or an unknown test.
+
+    References
+    ----------
+    Pearson K. On the criterion that a given system of deviations ... Philos
+    Mag 1900;50:157-175. Yates F. Contingency tables involving small numbers
+    and the chi-square test. Suppl J R Stat Soc 1934;1:217-235.
+    Fisher RA. On the interpretation of chi-square from contingency tables.
+    J R Stat Soc 1922;85:87-94. Freeman GH, Halton JH. Note on an exact
+    treatment of contingency, goodness of fit and other problems of
+    significance. Biometrika 1951;38:141-149.
+    """
+    test = _check_test(test)
+    m = np.asarray(counts, dtype=float)
+    if m.ndim != 2:
+        raise ValueError("counts must be a two-way table (rows = groups, columns = levels)")
+    if np.isnan(m).any() or (m < 0).any() or not np.allclose(m, np.round(m)):
+        raise ValueError("counts must be non-negative whole numbers")
+    m = m[m.sum(axis=1) > 0][:, m.sum(axis=0) > 0]
+    nan = float("nan")
+    out = {"chisq": nan, "df": nan, "p_chisq": nan, "chisq_yates": nan, "p_chisq_yates": nan,
+           "p_fisher": nan, "min_expected": nan, "fisher_method": "", "p": nan,
+           "test": "not testable (fewer than two groups or levels with patients)"}
+    if m.shape[0] < 2 or m.shape[1] < 2:
+        return out
+    n = m.sum()
+    e = np.outer(m.sum(axis=1), m.sum(axis=0)) / n
+    df = (m.shape[0] - 1) * (m.shape[1] - 1)
+    x2 = float(((m - e) ** 2 / e).sum())
+    if m.shape == (2, 2):
+        dev = np.abs(m - e)
+        x2y = float(((dev - np.minimum(0.5, dev)) ** 2 / e).sum())  # R: YATES = min(0.5, |O - E|)
+        p_f = float(stats.fisher_exact(m.astype(int)).pvalue)
+        method = "Fisher's exact (2 x 2)"
+    else:
+        x2y = x2
+        if 2 in m.shape:
+            p_f = _fisher_2xk(m if m.shape[0] == 2 else m.T)
+        else:
+            p_f = float(stats.fisher_exact(m.astype(int)).pvalue)
+        method = _FISHER_RXC
+    out.update(chisq=x2, df=float(df), p_chisq=float(stats.chi2.sf(x2, df)), chisq_yates=x2y,
+               p_chisq_yates=float(stats.chi2.sf(x2y, df)), p_fisher=p_f,
+               min_expected=float(e.min()), fisher_method=method)
+    chosen = test
+    if test == "auto":
+        chosen = "fisher" if e.min() < 5 else "chi2"
+    if chosen == "chi2":
+        out["p"], out["test"] = out["p_chisq"], TESTS["chi2"]
+    elif chosen == "chi2_yates":
+        out["p"] = out["p_chisq_yates"]
+        out["test"] = TESTS["chi2_yates"] if m.shape == (2, 2) else TESTS["chi2"]
+    else:
+        out["p"], out["test"] = p_f, (TESTS["fisher"] if m.shape == (2, 2) else _FISHER_RXC)
+    return out
+
+
+# ----------------------------------------------------------------------------- Table 1
+def _default_arm_names(by: str, values: Sequence) -> dict:
+    if by == "lrrt" and set(values) <= {0, 1}:
+        return {1: "lrrt", 0: "no_lrrt"}
+    return {v: str(v) for v in values}
+
+
+def baseline_table(df: pd.DataFrame, by: str, groupings: Sequence[Grouping] = GROUPINGS,
+                   test: str = "chi2", cutoffs: Cutoffs = PAPER_CUTOFFS,
+                   arm_names: Mapping | None = None) -> pd.DataFrame:
+    """Baseline characteristics by arm: n (%) per level, P value and test per variable.
+
+    Built with tableone's ``TableOne`` on the paper's grouped variables; the
+    P value of each variable comes from :func:`categorical_p_values` (passed
+    to TableOne as its ``htest``), so it can be checked against R.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A validated cohort (:func:`dmnpc.data.load_cohort`).
+    by : str
+        Column defining the arms (e.g. ``"lrrt"``).
+    groupings : sequence of Grouping, default all of Table 1
+        Row blocks (from :data:`dmnpc.variables.GROUPINGS`).
+    test : {"chi2", "chi2_yates", "fisher", "auto"}, default "chi2"
+        See :func:`categorical_p_values`; the paper says it used the
+        chi-square test.
+    cutoffs : Cutoffs
+        Cut points for the grouped variables (the paper's by default).
+    arm_names : mapping, optional
+        Value of ``by`` -> arm name; for ``lrrt`` the default is
+        ``{1: "lrrt", 0: "no_lrrt"}`` (as :func:`dmnpc.published.table_counts`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format, one row per variable x level x arm: ``variable``
+        (grouping name), ``label``, ``level``, ``arm``, ``n``, ``pct``
+        (percent of the arm's patients with a known value; NaN on the
+        ``"Missing"`` row), ``p`` and ``test`` (repeated on each row of the
+        variable). Levels nobody has (e.g. ECOG "≥2") are left out, as in the
+        paper. Use :func:`wide_table` for display.
+
+    Raises
+    ------
+    ValueError
+        If ``by`` is not a column, has missing values or fewer than two arms,
+        the data are empty, or the test is unknown.
+
+    References
+    ----------
+    Pollard TJ, Johnson AEW, Raffa JD, Mark RG. tableone: An open source
+    Python package for producing summary statistics for research papers.
+    JAMIA Open 2018;1:26-31.
+    """
+    from tableone import TableOne
+
+    test = _check_test(test)
+    if not isinstance(df, pd.DataFrame) or len(df) == 0:
+        raise ValueError("no patients: the data are empty")
+    if by not in df.columns:
+        raise ValueError(f"column {by!r} not found: expected the column that defines the arms")
+    if df[by].isna().any():
+        raise ValueError(f"column {by!r} has missing values: every patient needs an arm")
+    arms = sorted(pd.unique(df[by]))
+    if len(arms) < 2:
+        raise ValueError(f"column {by!r} has only one value: a comparison needs two arms")
+    names = dict(arm_names) if arm_names is not None else _default_arm_names(by, arms)
+    order = [a for a in (list(names) if arm_names is not None or by == "lrrt" else arms) if a in arms]
+    if len(groupings) == 0:
+        raise ValueError("no variables given: expected at least one grouping")
+
+    # the paper's groups come from dmnpc.variables.grouped; other Grouping objects are applied directly
+    g_all = grouped(df, cutoffs) if all(g in GROUPINGS for g in groupings) else pd.DataFrame(index=df.index)
+    cols = {}
+    for g in groupings:
+        cols[g.name] = (g_all[g.name] if g.name in g_all.columns
+                        else pd.Categorical(g.assign(df, cutoffs), categories=list(g.levels), ordered=True))
+    data = pd.DataFrame(cols, index=df.index)
+    data["_arm"] = df[by].to_numpy()
+
+    results: dict[str, dict] = {}
+    htest = {}
+    for g in groupings:
+        tab = pd.crosstab(data["_arm"], data[g.name]).reindex(index=arms, fill_value=0)
+        res = categorical_p_values(tab.to_numpy(), test)
+        results[g.name] = res
+
+        def fn(*groups, _res=res):
+            return _res["p"]
+        fn.__name__ = res["test"]
+        htest[g.name] = fn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t1 = TableOne(data, columns=[g.name for g in groupings], categorical=[g.name for g in groupings],
+                      groupby="_arm", pval=True, htest=htest, htest_name=True, missing=True,
+                      overall=False, include_null=False, decimals=1)
+    desc = t1.cat_describe
+    rows = []
+    for g in groupings:
+        sub = desc.loc[g.name]
+        res = results[g.name]
+        present = [lev for lev in g.levels if lev in sub.index]
+        for lev in present:
+            for a in order:
+                rows.append({"variable": g.name, "label": g.label, "level": lev, "arm": names[a],
+                             "n": int(sub.loc[lev, ("freq", a)]),
+                             "pct": float(sub.loc[lev, ("percent", a)]),
+                             "p": float(t1.htest_table.loc[g.name, "P-Value"]),
+                             "test": str(t1.htest_table.loc[g.name, "Test"])})
+        n_miss = {a: int(np.nan_to_num(sub[("Missing", a)].iloc[0])) for a in order}
+        if any(n_miss.values()):
+            for a in order:
+                rows.append({"variable": g.name, "label": g.label, "level": "Missing", "arm": names[a],
+                             "n": n_miss[a], "pct": float("nan"), "p": float(res["p"]),
+                             "test": res["test"]})
+    return pd.DataFrame(rows, columns=["variable", "label", "level", "arm", "n", "pct", "p", "test"])
+
+
+def table_by_risk_and_lrrt(df: pd.DataFrame, risk, by: str = "lrrt",
+                           groupings: Sequence[Grouping] = GROUPINGS, test: str = "chi2",
+                           cutoffs: Cutoffs = PAPER_CUTOFFS,
+                           cohort_order: Sequence[str] = ("low", "high")) -> pd.DataFrame:
+    """Table 2: baseline characteristics by LRRT within each risk cohort, with a P value per cohort.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A validated cohort.
+    risk : str or array-like
+        Risk cohort label per patient (e.g. ``"low"``/``"high"`` from the
+        nomogram), or the name of a column of ``df`` holding it.
+    by, groupings, test, cutoffs
+        As in :func:`baseline_table`.
+    cohort_order : sequence of str
+        Cohorts in display order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`baseline_table` columns with a leading ``cohort`` column;
+        P values are computed separately within each cohort.
+
+    Raises
+    ------
+    ValueError
+        If ``risk`` has the wrong length, missing values or labels outside
+        ``cohort_order``.
+    """
+    if not isinstance(df, pd.DataFrame) or len(df) == 0:
+        raise ValueError("no patients: the data are empty")
+    if isinstance(risk, str):
+        r = df[risk]
+    else:
+        arr = np.asarray(risk, dtype=object).ravel()
+        if arr.size != len(df):
+            raise ValueError(f"risk has {arr.size} labels but there are {len(df)} patients")
+        r = pd.Series(arr, index=df.index)
+    if r.isna().any():
+        raise ValueError("risk has missing labels: every patient needs a risk cohort")
+    unknown = sorted(set(map(str, r.unique())) - set(cohort_order))
+    if unknown:
+        raise ValueError(f"unknown risk cohort label(s) {unknown}: expected {list(cohort_order)}")
+    parts = []
+    for c in cohort_order:
+        sub = df[r.astype(str).to_numpy() == c]
+        if len(sub) == 0:
+            continue
+        t = baseline_table(sub, by, groupings=groupings, test=test, cutoffs=cutoffs)
+        t.insert(0, "cohort", c)
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True)
+
+
+def wide_table(tidy: pd.DataFrame, decimals: int = 1, p_decimals: int = 3) -> pd.DataFrame:
+    """Display form of :func:`baseline_table` / :func:`table_by_risk_and_lrrt` output.
+
+    Parameters
+    ----------
+    tidy : pandas.DataFrame
+        Long table from :func:`baseline_table` (optionally with ``cohort``).
+    decimals, p_decimals : int
+        Decimals of percentages and P values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per variable x level (the P value and test on the variable's
+        first row), one ``"n (%)"`` column per (cohort,) arm.
+    """
+    need = {"variable", "label", "level", "arm", "n", "pct", "p", "test"}
+    if not need.issubset(tidy.columns):
+        raise ValueError(f"expected the output of baseline_table (columns {sorted(need)})")
+    keys = (["cohort"] if "cohort" in tidy.columns else []) + ["arm"]
+    t = tidy.copy()
+    t["cell"] = [f"{n}" if pd.isna(p) else f"{n} ({p:.{decimals}f})" for n, p in zip(t["n"], t["pct"])]
+    t["col"] = t[keys].astype(str).agg(" ".join, axis=1)
+    idx = ["label", "level"]
+    cells = t.pivot_table(index=idx, columns="col", values="cell", aggfunc="first", sort=False)
+    cells = cells[list(dict.fromkeys(t["col"]))]
+    out = cells.reset_index()
+    first = ~out["label"].duplicated()
+    if "cohort" in t.columns:
+        for c in dict.fromkeys(t["cohort"]):
+            pv = t[t["cohort"] == c].groupby("label", sort=False)["p"].first()
+            out[f"{c} P"] = [f"{pv[lab]:.{p_decimals}f}" if f and pd.notna(pv[lab]) else ""
+                             for lab, f in zip(out["label"], first)]
+    else:
+        pv = t.groupby("label", sort=False)["p"].first()
+        tv = t.groupby("label", sort=False)["test"].first()
+        out["P"] = [f"{pv[lab]:.{p_decimals}f}" if f and pd.notna(pv[lab]) else ""
+                    for lab, f in zip(out["label"], first)]
+        out["Test"] = [tv[lab] if f else "" for lab, f in zip(out["label"], first)]
+    out["label"] = out["label"].where(first, "")
+    out.columns.name = None
+    return out.rename(columns={"label": "Characteristic", "level": "Level"})
