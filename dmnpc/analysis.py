@@ -166,3 +166,72 @@ def hypothetical_patient() -> pd.DataFrame:
     """
     return pd.DataFrame({"age_high": [1.0], "ebv_dna_high": [1.0], "multiple_lesions": [1.0],
                          "chemo_cycles_low": [1.0], "immuno_cycles_low": [0.0]})
+
+
+@dataclass(frozen=True)
+class Stratification:
+    """The paper's risk stratification (Results, Risk stratification; Table 2; Fig. 4).
+
+    Attributes
+    ----------
+    scores : pandas.DataFrame
+        Nomogram score of every patient (:func:`os_nomogram`).
+    risk : pandas.Series
+        'low'/'high' per patient: total points at or below the cohort mean are low.
+    threshold : float
+        The mean total points.
+    os, pfs : dict
+        :func:`km_by` by risk cohort (low first).
+    lrrt_os, lrrt_pfs : pandas.DataFrame
+        :func:`dmnpc.risk.hr_by_stratum`: without- vs with-LRRT within each risk cohort.
+    interaction : dmnpc.risk.InteractionTest
+        LRRT x risk-cohort interaction for OS (the test the subgroup P values stand in for).
+    """
+
+    scores: pd.DataFrame
+    risk: pd.Series
+    threshold: float
+    os: dict
+    pfs: dict
+    lrrt_os: pd.DataFrame
+    lrrt_pfs: pd.DataFrame
+    interaction: Any
+
+
+def stratify(df: pd.DataFrame) -> Stratification:
+    """Split at the mean nomogram score and compare LRRT within each risk cohort."""
+    from . import risk as _risk
+
+    _, _, scores = os_nomogram(df)
+    groups = _risk.risk_groups(scores["total_points"], "mean")
+    threshold = float(groups.attrs.get("threshold", float(scores["total_points"].mean())))
+    labels = {"low": "Low risk", "high": "High risk"}
+    g = groups.astype(str)
+    os_ = km_by(df, "os", g, labels)
+    pfs_ = km_by(df, "pfs", g, labels)
+    frame = df.assign(_risk=pd.Categorical(g, categories=["low", "high"], ordered=True))
+    lrrt_os = _risk.hr_by_stratum(frame, "os_months", "os_event", "lrrt", "_risk")
+    lrrt_pfs = _risk.hr_by_stratum(frame, "pfs_months", "pfs_event", "lrrt", "_risk")
+    inter = _risk.interaction_test(frame, "os_months", "os_event", "lrrt", "_risk")
+    return Stratification(scores=scores, risk=g, threshold=threshold, os=os_, pfs=pfs_,
+                          lrrt_os=lrrt_os, lrrt_pfs=lrrt_pfs, interaction=inter)
+
+
+def discrimination(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS) -> dict[str, Any]:
+    """Apparent discrimination of the OS nomogram (Results, Construction; Fig. 3B).
+
+    Returns
+    -------
+    dict
+        ``harrell`` (:class:`dmnpc.metrics.ConcordanceResult`, Harrell's C with the
+        infinitesimal-jackknife CI of ``survival::concordance``), ``uno``
+        (Uno's C truncated at the last horizon) and ``auc`` (IPCW cumulative/dynamic
+        AUC at the horizons, :func:`dmnpc.metrics.time_dependent_auc`), all from the
+        nomogram's linear predictor evaluated on the patients it was fitted to.
+    """
+    from . import metrics
+
+    _, _, scores = os_nomogram(df, times)
+    t, e, lp = df["os_months"], df["os_event"], scores["lp"]
+    return {"harrell": metrics.harrell_c(t, e, lp), "uno": metrics.uno_c(t, e, lp, tau=max(times)),
+            "auc": metrics.time_dependent_auc(t, e, lp, list(times))}

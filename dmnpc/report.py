@@ -61,6 +61,54 @@ def _survival_section(df: pd.DataFrame) -> dict[str, Any]:
     return out
 
 
+def _hr(rec: dict[str, Any]) -> dict[str, float | None]:
+    return {k: _num(rec[k]) for k in ("hr", "lower", "upper", "p")}
+
+
+def _cox_section(df: pd.DataFrame) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in ("os", "pfs"):
+        fit = analysis.multivariable(df, key)
+        out[f"cox_{key}"] = {r["term"]: _hr(r) for r in fit.summary.to_dict("records")}
+    return out
+
+
+def _nomogram_section(df: pd.DataFrame) -> dict[str, Any]:
+    from . import nomogram
+
+    _, nom, _ = analysis.os_nomogram(df)
+    disc = analysis.discrimination(df)
+    h = disc["harrell"]
+    auc = disc["auc"].set_index("time")["auc"]
+    return {"nomogram": {"c_index": _num(h.c), "c_index_lower": _num(h.lower), "c_index_upper": _num(h.upper),
+                         "auc_12": _num(auc.loc[12.0]), "auc_24": _num(auc.loc[24.0]),
+                         "points": {k: _num(v) for k, v in nomogram.adverse_points(nom).items()}}}
+
+
+def _risk_section(df: pd.DataFrame) -> dict[str, Any]:
+    from . import risk
+
+    st = analysis.stratify(df)
+    g = st.risk
+    lrrt = df["lrrt"].to_numpy()
+    out = {"risk": {
+        "n_low": int((g == "low").sum()), "n_high": int((g == "high").sum()),
+        "n_low_lrrt": int(((g == "low").to_numpy() & (lrrt == 1)).sum()),
+        "n_low_no_lrrt": int(((g == "low").to_numpy() & (lrrt == 0)).sum()),
+        "n_high_lrrt": int(((g == "high").to_numpy() & (lrrt == 1)).sum()),
+        "n_high_no_lrrt": int(((g == "high").to_numpy() & (lrrt == 0)).sum()),
+        "os_surv_24_low": _num(st.os["groups"]["Low risk"]["surv_24"]),
+        "os_surv_24_high": _num(st.os["groups"]["High risk"]["surv_24"]),
+        "os_logrank_p": _num(st.os["logrank"].p),
+        "pfs_logrank_p": _num(st.pfs["logrank"].p),
+        "threshold_points": _num(st.threshold),
+        "interaction_p": _num(st.interaction.p),
+    }}
+    for stratum in ("high", "low"):
+        out[f"lrrt_in_{stratum}"] = _hr(risk.hr_record(st.lrrt_os, stratum))
+    return out
+
+
 def compute_results(df: pd.DataFrame) -> dict[str, Any]:
     """Run the paper's analysis on a validated cohort and return the results dictionary.
 
@@ -83,4 +131,7 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
         "n_no_lrrt": int(len(df) - n_lrrt),
     }
     out.update(_survival_section(df))
+    out.update(_cox_section(df))
+    out.update(_nomogram_section(df))
+    out.update(_risk_section(df))
     return out
