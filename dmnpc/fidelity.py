@@ -1,0 +1,182 @@
+"""Fidelity table: every published number beside the value a cohort's analysis gives.
+
+The comparison rules and tolerances are those declared in
+:mod:`dmnpc.published` (``published.yaml``), fixed before any cohort existed;
+this module only applies them (through :func:`dmnpc.published.within_tolerance`)
+and explains each miss. It is used for the synthetic twin (which was built to
+reproduce the paper) and for a real cohort (where a miss is a finding).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["lookup", "fidelity", "missed", "summary"]
+
+_STATUSES = ("within", "missed", "not computed", "not compared")
+
+
+def lookup(results: dict[str, Any], key: str) -> Any:
+    """Value at a dotted results-JSON path (``"os.surv_24"`` -> ``results["os"]["surv_24"]``).
+
+    Parameters
+    ----------
+    results : dict
+        Nested results dictionary (:func:`dmnpc.report.compute_results`).
+    key : str
+        Dotted path.
+
+    Returns
+    -------
+    object
+        The value, or ``None`` if any part of the path is absent.
+    """
+    node: Any = results
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _deviation(value: float, pub: float, rule: str, tol: float | None) -> float:
+    """Distance from the published number in units of its tolerance (0 = identical)."""
+    if rule == "exact":
+        return 0.0 if value == pub else math.inf
+    if rule == "abs":
+        d = abs(value - pub)
+    elif rule == "rel":
+        d = abs(value / pub - 1.0)
+    elif rule == "log10_ratio_same_side":
+        if value <= 0:
+            return math.inf
+        d = abs(math.log10(value / pub))
+    else:  # bounds (ge, lt, gt): inside or outside only
+        return math.nan
+    return d / tol if tol else (0.0 if d == 0 else math.inf)
+
+
+def _reason(key: str, value: float, pub: float, rule: str, tol: float | None) -> str:
+    if rule == "exact":
+        return f"{value:g} differs from the published {pub:g} (must be equal)"
+    if rule == "abs":
+        return f"{value:.4g} vs {pub:g}: off by {abs(value - pub):.3g}, more than the tolerance {tol:g}"
+    if rule == "rel":
+        return f"{value:.4g} vs {pub:g}: off by {100 * abs(value / pub - 1):.1f}%, more than {100 * tol:g}%"
+    if rule == "log10_ratio_same_side":
+        if (value < 0.05) != (pub < 0.05):
+            side = "significant" if pub < 0.05 else "not significant"
+            return f"P = {value:.3g} vs {pub:g}: on the other side of 0.05 (published {side})"
+        return (f"P = {value:.3g} vs {pub:g}: a factor {max(value / pub, pub / value):.2f} apart, "
+                f"more than 10^{tol:g} = {10 ** tol:.2f}")
+    if rule == "ge":
+        return f"{value:.3g} is below the published bound {pub:g} (reported as not significant)"
+    if rule == "lt":
+        return f"{value:.3g} is not below {pub:g}"
+    if rule == "gt":
+        return f"{value:.3g} is not above {pub:g}"
+    return f"{value!r} vs {pub!r}"
+
+
+def fidelity(results: dict[str, Any]) -> pd.DataFrame:
+    """Compare every published number with the value at its key in a results dictionary.
+
+    Parameters
+    ----------
+    results : dict
+        Nested results dictionary with the results-JSON layout
+        (:func:`dmnpc.report.compute_results`). Keys ``other.<...>`` are looked
+        up under ``results["other"]`` when present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per published number, in the order of
+        :func:`dmnpc.published.numbers`, with columns ``key``, ``published``,
+        ``value`` (ours; NaN when not computed), ``kind``, ``tolerance``,
+        ``tolerance_rule``, ``within`` (True/False; None when not compared or
+        not computed), ``deviation`` (distance in units of the tolerance; NaN
+        for bounds), ``status`` (``"within"``, ``"missed"``, ``"not computed"``,
+        ``"not compared"``) and ``reason`` (why a number missed or was not
+        compared; '' when within).
+
+    Raises
+    ------
+    ValueError
+        If ``results`` is not a dictionary.
+    """
+    from . import published
+
+    if not isinstance(results, dict):
+        raise ValueError("results must be the dictionary returned by dmnpc.report.compute_results")
+    rows = []
+    for rec in published.numbers().itertuples(index=False):
+        key, pub, rule = rec.key, float(rec.value), str(rec.tolerance_rule)
+        tol = None if rec.tolerance is None or pd.isna(rec.tolerance) else float(rec.tolerance)
+        row = {"key": key, "published": pub, "value": math.nan, "kind": rec.kind, "tolerance": tol,
+               "tolerance_rule": rule, "within": None, "deviation": math.nan}
+        raw = lookup(results, key)
+        if rule == "none":
+            row.update(status="not compared", reason="context from the paper, not estimable from cohort data")
+        elif raw is None or isinstance(raw, (dict, list, str, bool)):
+            why = "not in the results (the analysis does not compute it)" if raw is None else \
+                f"the results hold a {type(raw).__name__} here, not a number"
+            row.update(status="not computed", reason=why)
+        else:
+            value = float(raw)
+            if not math.isfinite(value):
+                row.update(value=value, status="missed", within=False,
+                           reason="not estimable on this cohort (e.g. median not reached)")
+            else:
+                ok = bool(published.within_tolerance(key, value))
+                row.update(value=value, within=ok, deviation=_deviation(value, pub, rule, tol),
+                           status="within" if ok else "missed",
+                           reason="" if ok else _reason(key, value, pub, rule, tol))
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["key", "published", "value", "kind", "tolerance", "tolerance_rule",
+                                       "within", "deviation", "status", "reason"])
+
+
+def missed(table: pd.DataFrame) -> list[str]:
+    """The misses of a :func:`fidelity` table, one line each: ``"key: reason"``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`fidelity`.
+
+    Returns
+    -------
+    list of str
+        Empty when every compared number is within tolerance.
+    """
+    _check_table(table)
+    sel = table[table["status"] == "missed"]
+    return [f"{k}: {r}" for k, r in zip(sel["key"], sel["reason"])]
+
+
+def summary(table: pd.DataFrame) -> dict[str, int]:
+    """Counts of each status in a :func:`fidelity` table (plain ints, for glue).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`fidelity`.
+
+    Returns
+    -------
+    dict
+        ``{"within": ..., "missed": ..., "not computed": ..., "not compared": ..., "compared": ...}``.
+    """
+    _check_table(table)
+    out = {s: int((table["status"] == s).sum()) for s in _STATUSES}
+    out["compared"] = out["within"] + out["missed"]
+    return out
+
+
+def _check_table(table: pd.DataFrame) -> None:
+    if not isinstance(table, pd.DataFrame) or not {"key", "status", "reason"} <= set(table.columns):
+        raise ValueError("expected the table returned by dmnpc.fidelity.fidelity(results)")

@@ -1,0 +1,57 @@
+"""Tests of dmnpc.fidelity on hand-made results dictionaries."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from dmnpc import fidelity
+
+
+def _row(table: pd.DataFrame, key: str) -> pd.Series:
+    return table.set_index("key").loc[key]
+
+
+def test_lookup_dotted_paths():
+    r = {"os": {"surv_24": 0.6}, "n": 90}
+    assert fidelity.lookup(r, "os.surv_24") == 0.6
+    assert fidelity.lookup(r, "n") == 90
+    assert fidelity.lookup(r, "os.surv_12") is None
+    assert fidelity.lookup(r, "n.x") is None
+
+
+def test_within_missed_and_not_computed():
+    r = {"n": 90, "n_lrrt": 68, "os": {"surv_24": 0.654 + 0.019, "surv_12": 0.93 - 0.021,
+                                       "median_months": float("nan")},
+         "os_by_lrrt": {"logrank_p": 0.06}}
+    t = fidelity.fidelity(r)
+    assert _row(t, "n")["status"] == "within"
+    assert _row(t, "os.surv_24")["status"] == "within"
+    assert _row(t, "os.surv_24")["deviation"] == pytest.approx(0.95)
+    miss = _row(t, "os.surv_12")
+    assert miss["status"] == "missed" and "tolerance 0.02" in miss["reason"]
+    assert _row(t, "n_lrrt")["status"] == "missed" and "must be equal" in _row(t, "n_lrrt")["reason"]
+    assert "other side of 0.05" in _row(t, "os_by_lrrt.logrank_p")["reason"]
+    assert "not estimable" in _row(t, "os.median_months")["reason"]
+    assert _row(t, "pfs.surv_24")["status"] == "not computed"
+    lines = fidelity.missed(t)
+    assert any(line.startswith("os.surv_12: ") for line in lines)
+    s = fidelity.summary(t)
+    assert s["within"] == 2 and s["compared"] == s["within"] + s["missed"]
+    assert s["not compared"] > 0  # context numbers (doses, literature) are never compared
+
+
+def test_p_value_factor_rule():
+    t = fidelity.fidelity({"risk": {"os_logrank_p": 0.002 * 10 ** 0.25}})
+    row = _row(t, "risk.os_logrank_p")
+    assert row["status"] == "missed" and "a factor 1.78 apart" in row["reason"]
+    assert math.isclose(row["deviation"], 0.25 / 0.2)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="must be the dictionary"):
+        fidelity.fidelity([1, 2])
+    with pytest.raises(ValueError, match="expected the table"):
+        fidelity.missed(pd.DataFrame({"a": [1]}))
