@@ -503,17 +503,26 @@ def plot_forest(summary_df: pd.DataFrame, ax=None, labels: dict | None = None,
     ax.plot(s["hr"], y, "s", color=color, ms=6)
     ax.axvline(1.0, color="0.4", ls="--", lw=0.8)
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(0.1, 0.2, 0.5, 1.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     names = [labels.get(t, t) if labels else t for t in s["term"]]
     ax.set_yticks(y, names)
     ax.set_xlabel("Hazard ratio (log scale)")
     lo = min(float(s["lower"].min()), 1.0)
     hi = max(float(s["upper"].max()), 1.0)
-    ax.set_xlim(lo / 1.5, hi * 1.5 * 4)
+    ax.set_xlim(lo / 1.3, hi * 1.3)
+    # HR (CI) and P printed to the right of the axes (x in axes fraction, y in data units)
+    from matplotlib.transforms import blended_transform_factory
+
+    trans = blended_transform_factory(ax.transAxes, ax.transData)
     for yi, (_, r) in zip(y, s.iterrows()):
         txt = f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})"
         if "p" in s.columns and pd.notna(r.get("p")):
             txt += f"  P={r.p:.3f}" if r.p >= 0.001 else "  P<0.001"
-        ax.text(hi * 1.8, yi, txt, va="center", fontsize=8)
+        ax.text(1.03, yi, txt, transform=trans, va="center", ha="left", fontsize=8)
     ax.set_ylim(-0.7, len(s) - 0.3)
     if title:
         ax.set_title(title)

@@ -513,21 +513,23 @@ def plot_km(km_by_group: Mapping[str, KMResult] | KMResult, ax=None, at_risk: bo
     if at_risk:
         if risk_times is None:
             risk_times = [v for v in ax.get_xticks() if 0 <= v <= tmax]
+        # offsets in points below the x axis, so the table keeps its place when the figure is
+        # resized or tight_layout() moves the axes (it includes these texts in the layout)
         trans = blended_transform_factory(ax.transData, ax.transAxes)
-        n_rows = len(km_by_group)
-        top = -0.22
-        ax.text(0.0, top, "Number at risk", transform=ax.transAxes, ha="left", va="top",
-                fontsize=9, fontweight="bold")
+        base = 40.0
+        ax.annotate("Number at risk", xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -base),
+                    textcoords="offset points", ha="left", va="top", fontsize=9, fontweight="bold")
         for i, (label, km) in enumerate(km_by_group.items()):
             tab = km.table
             tt = tab["time"].to_numpy()
             nr = tab["n_risk"].to_numpy()
-            yrow = top - 0.08 * (i + 1)
-            ax.text(-0.02, yrow, str(label), transform=ax.transAxes, ha="right", va="top",
-                    fontsize=8, color=colors[i % len(colors)])
+            dy = -(base + 13.0 * (i + 1))
+            ax.annotate(str(label), xy=(0.0, 0.0), xycoords="axes fraction", xytext=(-14, dy),
+                        textcoords="offset points", ha="right", va="top", fontsize=8,
+                        color=colors[i % len(colors)])
             for rt in risk_times:
                 j = int(np.searchsorted(tt, rt, side="left"))
                 n = int(nr[j]) if j < len(tt) else 0
-                ax.text(rt, yrow, str(n), transform=trans, ha="center", va="top", fontsize=8)
-        ax.figure.subplots_adjust(bottom=min(0.5, 0.2 + 0.06 * n_rows))
+                ax.annotate(str(n), xy=(rt, 0.0), xycoords=trans, xytext=(0, dy),
+                            textcoords="offset points", ha="center", va="top", fontsize=8)
     return ax
