@@ -84,13 +84,12 @@ def _check_group(group, n: int) -> np.ndarray:
 
 
 def _group_levels(g: np.ndarray) -> list:
-    s = pd.Series(g)
-    if isinstance(getattr(g, "dtype", None), pd.CategoricalDtype):  # pragma: no cover - arrays lose it
-        return list(s.cat.categories)
+    """Distinct group labels, sorted (as R orders factor levels); first-seen order if unsortable."""
+    u = list(pd.unique(pd.Series(g)))
     try:
-        return sorted(pd.unique(s))
+        return sorted(u)
     except TypeError:
-        return list(pd.unique(s))
+        return u
 
 
 # ----------------------------------------------------------------------------- Kaplan-Meier
