@@ -1,6 +1,68 @@
 """The synthetic twin: an invented 90-patient cohort that reproduces the paper's published numbers.
 
-(Stage (a) draft: exact covariate cells, rough survival. The docstring is completed with the optimiser.)
+The paper's data are "available on request", so the book runs by default on
+this twin (``data/twin/dmnpc_twin.csv``). It is regenerated, byte for byte, by
+``python -m dmnpc.twin --seed 20240217 --out data/twin/dmnpc_twin.csv`` (about
+30 s on one core; seeded :class:`numpy.random.Generator`, fixed CSV formatting).
+
+What is matched, and how
+------------------------
+1. **Counts, exactly.** Every cell of Table 2 (risk cohort x LRRT arm x level of
+   each baseline variable) equals the decided count of
+   :func:`dmnpc.published.table_counts` (printed high-risk LRRT "Multiple"
+   lesions 31 read as 32), hence every cell of Table 1, including the five
+   missing LDH values (2, 1, 2, 0 in the four cells) and the single ECOG 0
+   patient (without LRRT). Within each cell the binary patterns are assigned
+   by seeded swaps that keep the counts and make the pattern clinically
+   coherent: a single metastatic lesion means one organ, multiple-organ
+   metastasis means at least two of liver/bone/lung where possible, local
+   treatment of metastases only where a liver, bone or lung metastasis exists,
+   and - because the risk groups are the paper's mean split of the nomogram
+   score - low-risk patients carry at most two and high-risk patients at least
+   three of the five adverse factors.
+2. **Survival.** OS and PFS times (0.1-month grid, all distinct) and event flags
+   are found by a seeded threshold-accepting search that minimises the squared
+   deviations from the published numbers in units of their declared
+   tolerances (:mod:`dmnpc.published`): follow-up 17.5 (4.6-52.7) months as the
+   median and range of the OS times, median OS/PFS, 1- and 2-year rates overall,
+   by LRRT and by risk group, the log-rank P values, the five-term OS Cox model
+   (all five adverse levels HR > 1, P < 0.05), the PFS model (only lesions and
+   chemotherapy cycles significant), the nomogram's Harrell C and 12/24-month
+   IPCW AUC, the HR of no LRRT vs LRRT in the high-risk group (2.46, 1.01-6.00,
+   P = 0.049) and P >= 0.05 in the low-risk group, and - circular by design -
+   that splitting at the mean of the linear predictor of the OS Cox model
+   fitted on the twin itself gives back the published membership (39 = 32 + 7
+   low, 51 = 37 + 14 high) with a margin. Constraints: PFS <= OS, a death is
+   a PFS event, and nobody receives more 3-weekly cycles than fit in the OS time.
+   The search uses private fast surrogates (no tied times, so Breslow, Efron
+   and exact likelihoods coincide); the acceptance test
+   (``tests/test_twin.py``) and the fidelity table use only the book's engine
+   (:mod:`dmnpc.survival`, :mod:`dmnpc.cox`, :mod:`dmnpc.nomogram`,
+   :mod:`dmnpc.metrics`, :mod:`dmnpc.risk`, :mod:`dmnpc.cutoffs`).
+3. **Cut points.** Youden's index on the ROC curve against OS event status
+   (death during follow-up) - pROC/SPSS report the midpoint between adjacent
+   observed values - rediscovers 66,600 copies/mL (adjacent values 65,900 and
+   67,300) and 8 immunotherapy cycles (adjacent values 7 and 9; nobody has
+   exactly 8), each as the unique optimum. The grouping rule ">= cut" gives the
+   same groups.
+
+What is invented
+----------------
+Everything at the level of the individual patient: the joint distribution of
+the covariates within each Table 2 cell, T/N sub-stages, ages, EBV DNA, LDH and
+cycle counts within their printed categories, and every survival time and
+event. Only marginal counts within cells and summary statistics are the
+paper's. Published numbers the contract cannot express (e.g. which metastatic
+site received local treatment) are not represented.
+
+Why no conclusion about real patients may be drawn from it
+----------------------------------------------------------
+The twin was constructed to reproduce the published results, so any analysis of
+it returns those results by design - including the circular risk split and the
+data-driven cut points, whose optimism it cannot reveal. Associations not
+targeted (e.g. between liver metastases and survival) are artefacts of the
+construction. It is a test bed for the code and a teaching device; it carries
+no information about patients beyond what the paper printed.
 """
 
 from __future__ import annotations
@@ -38,22 +100,6 @@ _INDICATORS: tuple[tuple[str, str, str], ...] = (
     ("local_tx", "local_tx_mets", "Yes"),
 )
 
-# Fallback reading of Table 2 (used only if dmnpc.published is not available).
-# Per cell: n, then the count of the indicator level above, then LDH (< 250, >= 250).
-# High-risk LRRT "Multiple" lesions is printed 31 but 37 - 5 = 32 (and Table 1: 55 - 23 = 32).
-_TABLE2_FALLBACK: dict[tuple[str, str], dict[str, int]] = {
-    ("low", "lrrt"): dict(n=32, age_high=5, female=7, t34=25, n23=26, ebv_high=6, multi_organ=12, multiple=23,
-                          liver=8, bone=24, lung=9, chemo_low=5, immuno_low=7, local_tx=12, ldh_low=24, ldh_high=6),
-    ("low", "no_lrrt"): dict(n=7, age_high=2, female=1, t34=6, n23=6, ebv_high=1, multi_organ=5, multiple=6,
-                             liver=3, bone=6, lung=3, chemo_low=1, immuno_low=3, local_tx=1, ldh_low=4, ldh_high=2),
-    ("high", "lrrt"): dict(n=37, age_high=29, female=6, t34=27, n23=31, ebv_high=16, multi_organ=15, multiple=32,
-                           liver=14, bone=21, lung=13, chemo_low=19, immuno_low=30, local_tx=13, ldh_low=20,
-                           ldh_high=15),
-    ("high", "no_lrrt"): dict(n=14, age_high=8, female=3, t34=11, n23=13, ebv_high=10, multi_organ=10, multiple=14,
-                              liver=11, bone=10, lung=5, chemo_low=10, immuno_low=14, local_tx=0, ldh_low=4,
-                              ldh_high=10),
-}
-
 # Invented: which of the no-LRRT patients has ECOG 0 (Table 1 only: 1 of 21).
 _ECOG0_CELL = ("low", "no_lrrt")
 
@@ -70,13 +116,10 @@ def cell_counts() -> dict[tuple[str, str], dict[str, int]]:
     -------
     dict
         ``{(cohort, arm): {"n": ..., indicator: count, "ldh_low": ..., "ldh_high": ...}}``;
-        the decided counts of :func:`dmnpc.published.table_counts` (column ``n``)
-        when that module is available, else the twin's own reading of Table 2.
+        the decided counts of :func:`dmnpc.published.table_counts` (column ``n``).
     """
-    try:
-        from . import published
-    except ImportError:  # pragma: no cover - only before published.py exists
-        return {k: dict(v) for k, v in _TABLE2_FALLBACK.items()}
+    from . import published
+
     t = published.table_counts(2)
     out: dict[tuple[str, str], dict[str, int]] = {}
     for cohort, arm in CELLS:
@@ -159,7 +202,7 @@ def _assign_binary(rng: np.random.Generator, counts: dict[tuple[str, str], dict[
 
 
 # ---------------------------------------------------------------------------
-# Step 2 (draft): survival from a simple proportional-hazards simulation
+# Step 2a: starting values of the search, from a simple proportional-hazards simulation
 # ---------------------------------------------------------------------------
 
 def _draft_survival(rng: np.random.Generator, b: pd.DataFrame) -> pd.DataFrame:
@@ -764,7 +807,19 @@ _FORMATS = {
 
 
 def twin_csv_text(df: pd.DataFrame) -> str:
-    """The twin as CSV text with fixed formatting (so regeneration is byte-identical)."""
+    """The twin as CSV text with fixed formatting (so regeneration is byte-identical).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A cohort with the contract's columns.
+
+    Returns
+    -------
+    str
+        Header plus one line per patient, ``\n`` line ends; ages, EBV DNA and
+        LDH as integers, times to 0.1 month, missing LDH as an empty cell.
+    """
     from .data import COLUMNS
 
     lines = [",".join(COLUMNS)]
@@ -782,7 +837,20 @@ def twin_csv_text(df: pd.DataFrame) -> str:
 
 
 def write_twin(path: str | Path, seed: int = DEFAULT_SEED) -> Path:
-    """Generate the twin and write it as CSV; returns the path written."""
+    """Generate the twin and write it as CSV.
+
+    Parameters
+    ----------
+    path : path-like
+        Output file (parent folders are created).
+    seed : int
+        Seed of :func:`generate_twin`.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     text = twin_csv_text(generate_twin(seed))
