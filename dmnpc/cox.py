@@ -22,8 +22,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["CoxFit", "fit_cox", "univariable_screen", "ph_test", "efron_score_information",
-           "plot_forest"]
+from lifelines.exceptions import ConvergenceError
+
+__all__ = ["CoxFit", "MonotoneLikelihoodError", "fit_cox", "univariable_screen", "ph_test",
+           "efron_score_information", "plot_forest"]
+
+
+class MonotoneLikelihoodError(ValueError):
+    """The partial likelihood has no finite maximum (e.g. a predictor level with no events)."""
 
 
 # ----------------------------------------------------------------------------- checkers
@@ -153,11 +159,15 @@ def _polish(t, e, X, beta, max_iter: int = 25) -> np.ndarray | None:
             step = np.linalg.solve(info, u)
         except np.linalg.LinAlgError:
             return None
-        b_new = b + step
-        if not np.all(np.isfinite(b_new)):
-            return None
-        ll_new = efron_score_information(t, e, X, b_new)[0]
-        if ll_new < ll_old - 1e-9 * abs(ll_old):
+        # step halving, as coxph: a full Newton step can overshoot far from the maximum
+        for _halving in range(30):
+            b_new = b + step
+            ll_new = (efron_score_information(t, e, X, b_new)[0] if np.all(np.isfinite(b_new))
+                      else -np.inf)
+            if np.isfinite(ll_new) and ll_new >= ll_old - 1e-9 * abs(ll_old):
+                break
+            step = step / 2.0
+        else:
             return None
         b, ll_old = b_new, ll_new
         if np.max(np.abs(step) / (1.0 + np.abs(b))) < 1e-13:
@@ -261,7 +271,20 @@ def fit_cox(data: pd.DataFrame, duration_col: str, event_col: str,
     cph = CoxPHFitter(alpha=1.0 - conf_level)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cph.fit(d, duration_col=duration_col, event_col=event_col)
+        try:
+            cph.fit(d, duration_col=duration_col, event_col=event_col)
+        except ConvergenceError as err:
+            # lifelines' Newton steps can overshoot on a rare binary level (e.g. one patient);
+            # restart it at the maximum found by step-halving Newton-Raphson, as coxph does.
+            start = _polish(t, e, X, np.zeros(len(covs)), max_iter=100)
+            if start is None:
+                raise MonotoneLikelihoodError(
+                    f"the Cox model with {covs} has no finite maximum (monotone likelihood): a "
+                    "predictor level without events, or predictors that separate the events "
+                    "perfectly; its hazard ratios are not estimable") from err
+            cph = CoxPHFitter(alpha=1.0 - conf_level)
+            cph.fit(d, duration_col=duration_col, event_col=event_col,
+                    initial_point=start * d[covs].std(0).to_numpy(float), fit_options={"precision": 1e-9})
     # lifelines stops when the Newton decrement is < 1e-7, which leaves the coefficients up to
     # ~1e-5 (relative) from the maximum. Finish with full Newton steps on the Efron likelihood
     # and hand the result back to lifelines as its starting point, so that `.model` and the
@@ -364,7 +387,13 @@ def univariable_screen(df: pd.DataFrame, duration_col: str, event_col: str,
         elif row["n_events"] == 0:
             row["note"] = "no events among the patients with this variable: not estimable"
         else:
-            fit = fit_cox(d, duration_col, event_col, conf_level=conf_level)
+            try:
+                fit = fit_cox(d, duration_col, event_col, conf_level=conf_level)
+            except MonotoneLikelihoodError:
+                row["note"] = ("no finite maximum (monotone likelihood, e.g. a group without "
+                               "events): not estimable")
+                rows.append(row)
+                continue
             row.update(fit.summary.iloc[0].drop("term").to_dict())
             if not fit.converged:
                 row["note"] = ("no finite maximum (monotone likelihood, e.g. a group without "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dmnpc import cox
 from dmnpc.cox import CoxFit, efron_score_information, fit_cox, ph_test, plot_forest, univariable_screen
 
 HERE = Path(__file__).parent
@@ -197,3 +199,39 @@ def test_monotone_likelihood_flagged():
     s = univariable_screen(_D, "t", "e", ["x"])
     assert "monotone likelihood" in s["note"].iloc[0]
     assert fit_cox(GBSG[TERMS + ["rfstime", "status"]], "rfstime", "status").converged
+
+
+def test_monotone_likelihood_is_flagged_and_noted_in_the_screen():
+    # the only patient with x = 0 is censored last: the likelihood increases without bound as beta grows
+    d = pd.DataFrame({"x": [0.0] + [1.0] * 7,
+                      "time": [9.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+                      "event": [0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0]})
+    assert not cox.fit_cox(d, "time", "event").converged
+    screen = cox.univariable_screen(d, "time", "event", ["x"])
+    assert screen.loc[0, "note"].startswith("no finite maximum")
+    assert screen.loc[0, "n"] == 8
+
+
+def test_rare_level_where_lifelines_overshoots_agrees_with_coxph():
+    from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
+
+    d = pd.read_csv(Path(__file__).parent / "data" / "cox_rare_level.csv")
+    ref = json.loads((Path(__file__).parent / "reference" / "cox_rare_level.json").read_text())
+    with pytest.raises(ConvergenceError):  # the failure the fallback exists for
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            CoxPHFitter().fit(d, "time", "event")
+    fit = cox.fit_cox(d, "time", "event")
+    assert fit.converged
+    np.testing.assert_allclose(fit.summary["coef"], ref["coef"], rtol=1e-6)
+    np.testing.assert_allclose(fit.summary["se"], ref["se"], rtol=1e-6)
+    np.testing.assert_allclose(fit.loglik, ref["loglik"][1], rtol=1e-9)
+
+
+def test_no_maximum_after_lifelines_failure_is_a_clear_error(monkeypatch):
+    # when lifelines fails and step-halving Newton finds no maximum either, say so plainly
+    d = pd.read_csv(Path(__file__).parent / "data" / "cox_rare_level.csv")
+    monkeypatch.setattr(cox, "_polish", lambda *a, **k: None)
+    with pytest.raises(cox.MonotoneLikelihoodError, match=r"no finite maximum \(monotone likelihood\)"):
+        cox.fit_cox(d, "time", "event")
