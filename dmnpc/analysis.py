@@ -235,3 +235,27 @@ def discrimination(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS) -> dic
     t, e, lp = df["os_months"], df["os_event"], scores["lp"]
     return {"harrell": metrics.harrell_c(t, e, lp), "uno": metrics.uno_c(t, e, lp, tau=max(times)),
             "auc": metrics.time_dependent_auc(t, e, lp, list(times))}
+
+
+#: Test used for the baseline tables: the audit shows the paper's P values are Fisher's exact
+#: test, although its Methods say chi-square (see the audit chapter).
+TABLE_TEST = "fisher"
+
+
+def table1_p_values(df: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 P value of every variable under the three candidate tests.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: grouping name (data-contract column); columns ``label``,
+        ``chi2``, ``chi2_yates``, ``fisher``.
+    """
+    from . import tables
+
+    cols = {}
+    for test in ("chi2", "chi2_yates", "fisher"):
+        t = tables.baseline_table(df, "lrrt", test=test)
+        cols[test] = t.groupby("variable", sort=False)["p"].first()
+        cols["label"] = t.groupby("variable", sort=False)["label"].first()
+    return pd.DataFrame(cols)[["label", "chi2", "chi2_yates", "fisher"]]

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .data import load_cohort
 
-__all__ = ["PALETTE", "SEED", "setup", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "compare_table", "tolerance_text"]
+__all__ = ["PALETTE", "SEED", "setup", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "compare_table", "pretty_arms", "tolerance_text"]
 
 #: Seed used by every chapter that draws random numbers (bootstrap).
 SEED = 20240217
@@ -144,3 +144,20 @@ def compare_table(items: list[tuple[str, str, float | None]]) -> pd.DataFrame:
                      "This cohort": _fmt_value(kind, value), "Tolerance": tolerance_text(str(rec["tolerance_rule"]), float(rec["tolerance"]), kind),
                      "Reproduced": ok})
     return pd.DataFrame(rows)
+
+
+#: Display names of the arm columns of :func:`dmnpc.tables.wide_table`.
+ARM_NAMES = {"lrrt": "LRRT, n (%)", "no_lrrt": "Without LRRT, n (%)"}
+
+
+def pretty_arms(wide: pd.DataFrame) -> pd.DataFrame:
+    """Rename the arm columns of a wide baseline table for display ('low lrrt' -> 'Low risk: LRRT, n (%)')."""
+    ren = {}
+    for c in wide.columns:
+        parts = str(c).split(" ")
+        if parts[-1] in ARM_NAMES:
+            prefix = " ".join(parts[:-1])
+            ren[c] = (f"{prefix.capitalize()} risk: " if prefix else "") + ARM_NAMES[parts[-1]]
+        elif len(parts) == 2 and parts[1] == "P":
+            ren[c] = f"{parts[0].capitalize()} risk: P"
+    return wide.rename(columns=ren).fillna("")

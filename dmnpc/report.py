@@ -65,6 +65,11 @@ def _hr(rec: dict[str, Any]) -> dict[str, float | None]:
     return {k: _num(rec[k]) for k in ("hr", "lower", "upper", "p")}
 
 
+def _table1_section(df: pd.DataFrame) -> dict[str, Any]:
+    p = analysis.table1_p_values(df)[analysis.TABLE_TEST]
+    return {"table1_p": {k: _num(v) for k, v in p.items()}, "table1_test": analysis.TABLE_TEST}
+
+
 def _cox_section(df: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in ("os", "pfs"):
@@ -131,6 +136,7 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
         "n_no_lrrt": int(len(df) - n_lrrt),
     }
     out.update(_survival_section(df))
+    out.update(_table1_section(df))
     out.update(_cox_section(df))
     out.update(_nomogram_section(df))
     out.update(_risk_section(df))
