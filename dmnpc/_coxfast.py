@@ -58,66 +58,91 @@ def layout(time: np.ndarray, event: np.ndarray) -> _Layout:
 
 
 def _risk_sums(a: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Sums of ``a`` over sorted rows ``start[g]..n-1`` (risk sets), along axis 1."""
-    cs = np.cumsum(a, axis=1)
-    total = cs[:, -1:]
-    prev = np.where((start > 0).reshape((1, -1) + (1,) * (a.ndim - 2)), cs[:, np.maximum(start - 1, 0)], 0.0)
-    return total - prev
+    """Sums of ``a`` over sorted rows ``start[g]..n-1`` (risk sets), along axis 1.
+
+    ``start`` is strictly increasing: sum the segments between consecutive
+    starts, then cumulate the segments from the last.
+    """
+    seg = np.add.reduceat(a, start, axis=1)
+    return np.flip(np.cumsum(np.flip(seg, 1), axis=1), 1)
 
 
-def _efron_terms(lay: _Layout, Xs: np.ndarray, w: np.ndarray, beta: np.ndarray, need_deriv: bool = True):
+@dataclass(frozen=True)
+class _Expansion:
+    """Efron terms k = 0..d-1 of every (replicate, tie set), flattened (fixed while w is)."""
+
+    wd: np.ndarray  # (B, nd) death frequencies
+    bg: np.ndarray  # flat (b * G + g) index of each term
+    c: np.ndarray  # k / d of each term
+    size: int  # B * G
+
+
+def _expand(lay: _Layout, w: np.ndarray) -> _Expansion:
+    wd = w[:, lay.death_idx]
+    d = np.add.reduceat(wd, lay.group_first, axis=1).ravel().astype(np.int64)
+    bg = np.repeat(np.arange(d.size), d)
+    first = np.repeat(np.cumsum(d) - d, d)
+    k = np.arange(bg.size) - first
+    c = k / np.repeat(np.maximum(d, 1), d)
+    return _Expansion(wd, bg, c, d.size)
+
+
+def _efron_terms(lay: _Layout, Xs: np.ndarray, w: np.ndarray, beta: np.ndarray, need_deriv: bool = True,
+                 ex: _Expansion | None = None):
     """Log-likelihood, score and information for B replicates.
 
     Xs: (n, p) or (B, n, p) covariates in sorted order; w: (B, n) frequencies in
     sorted order; beta: (B, p).
     """
+    if ex is None:
+        ex = _expand(lay, w)
     shared = Xs.ndim == 2
+    B = w.shape[0]
     eta = (Xs @ beta.T).T if shared else np.einsum("bnp,bp->bn", Xs, beta)
     eta = eta - eta.max(axis=1, keepdims=True)  # stabilise: likelihood is shift invariant
     r = w * np.exp(eta)
     di = lay.death_idx
     gf = lay.group_first
-    wd = w[:, di]  # death frequencies
+    wd = ex.wd
     R = _risk_sums(r, lay.start)  # (B, G)
     rd = r[:, di]
     D = np.add.reduceat(rd, gf, axis=1)  # (B, G)
-    d = np.add.reduceat(wd, gf, axis=1)  # (B, G) deaths per tie set incl. duplicates
-    K = int(d.max()) if d.size else 0
-    k = np.arange(K, dtype=float)
-    mask = k < d[..., None]
-    c = k / np.maximum(d, 1.0)[..., None]
-    den = np.where(mask, R[..., None] - c * D[..., None], 1.0)
-    ll = np.einsum("bi,bi->b", wd, eta[:, di]) - np.log(den).sum(axis=(1, 2))
+    G = R.shape[1]
+    den = R.ravel()[ex.bg] - ex.c * D.ravel()[ex.bg]
+    ll = np.einsum("bi,bi->b", wd, eta[:, di]) - np.bincount(ex.bg // G, np.log(den), minlength=B)
     if not need_deriv:
         return ll, None, None
-    inv = np.where(mask, 1.0 / den, 0.0)
-    ci = c * inv
-    s0 = inv.sum(-1)
-    s1 = ci.sum(-1)
-    t0 = (inv * inv).sum(-1)
-    t1 = (ci * inv).sum(-1)
-    t2 = (ci * ci).sum(-1)
+    inv = 1.0 / den
+    ci = ex.c * inv
+    sz = ex.size
+    s0 = np.bincount(ex.bg, inv, minlength=sz).reshape(B, G)
+    s1 = np.bincount(ex.bg, ci, minlength=sz).reshape(B, G)
+    t0 = np.bincount(ex.bg, inv * inv, minlength=sz).reshape(B, G)
+    t1 = np.bincount(ex.bg, ci * inv, minlength=sz).reshape(B, G)
+    t2 = np.bincount(ex.bg, ci * ci, minlength=sz).reshape(B, G)
     # cumulative weight of each row over the tie sets whose risk set contains it
     A = np.cumsum(s0, axis=1)
-    A = np.concatenate([np.zeros((A.shape[0], 1)), A], axis=1)[:, lay.cum_map + 1]
+    A = np.concatenate([np.zeros((B, 1)), A], axis=1)[:, lay.cum_map + 1]
     rA = r * A  # (B, n)
     s1d = s1[:, lay.death_group] * rd  # (B, nd)
     if shared:
         Xd = Xs[di]
-        rX = r[:, :, None] * Xs[None, :, :]
         score = (wd + s1d) @ Xd - rA @ Xs
         info = np.matmul((rA[:, :, None] * Xs[None]).transpose(0, 2, 1), Xs) - np.matmul(
             (s1d[:, :, None] * Xd[None]).transpose(0, 2, 1), Xd
         )
+        # risk-set sums of r x in (n, B, p) layout: cumulative sums run along contiguous rows
+        rXt = r.T[:, :, None] * Xs[:, None, :]
     else:
         Xd = Xs[:, di]
-        rX = r[:, :, None] * Xs
         score = np.einsum("bi,bij->bj", wd + s1d, Xd) - np.einsum("bi,bij->bj", rA, Xs)
         info = np.matmul((rA[:, :, None] * Xs).transpose(0, 2, 1), Xs) - np.matmul(
             (s1d[:, :, None] * Xd).transpose(0, 2, 1), Xd
         )
-    RX = _risk_sums(rX, lay.start)  # (B, G, p)
-    DX = np.add.reduceat(rX[:, di], gf, axis=1)  # (B, G, p)
+        rXt = (r[:, :, None] * Xs).transpose(1, 0, 2)
+    seg = np.add.reduceat(rXt, lay.start, axis=0)  # sums between consecutive risk-set starts
+    RX = np.flip(np.cumsum(np.flip(seg, 0), axis=0), 0).transpose(1, 0, 2)  # (B, G, p)
+    DX = np.add.reduceat(rXt[di], gf, axis=0).transpose(1, 0, 2)  # (B, G, p)
     P = RX * t0[..., None] - DX * t1[..., None]
     Q = DX * t2[..., None] - RX * t1[..., None]
     info = info - np.matmul(RX.transpose(0, 2, 1), P) - np.matmul(DX.transpose(0, 2, 1), Q)
@@ -141,13 +166,19 @@ def fit_batch(
     init: np.ndarray | None = None,
     max_iter: int = 30,
     tol: float = 1e-12,
+    eps: float | None = None,
 ) -> BatchFit:
     """Newton-Raphson with step halving for B Efron Cox fits at once.
 
     X is in the *original* row order, (n, p) shared or (B, n, p); w is (B, n)
-    frequencies in original row order (default: one replicate of ones).
-    Convergence: relative change in log-likelihood below ``tol`` and
-    maximal Newton step below 1e-9 for every replicate.
+    frequencies in original row order (default: ones).
+
+    ``eps=None``: iterate to full convergence (relative change in
+    log-likelihood below ``tol`` and largest Newton step below 1e-9).
+    ``eps`` given: reproduce survival's ``coxph.fit`` iteration exactly (stop
+    when ``|1 - loglik_old / loglik_new| <= eps`` after a non-halving step, at
+    most ``max_iter`` iterations), which is what ``rms::cph`` (eps = 1e-4) and
+    ``rms::validate`` (eps = 1e-4, iter.max = 10) use.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim == 2:
@@ -163,33 +194,78 @@ def fit_batch(
         ws = np.asarray(w, dtype=float)[:, lay.order]
     B = ws.shape[0]
     beta = np.zeros((B, p)) if init is None else np.broadcast_to(np.asarray(init, float), (B, p)).copy()
-    ll, score, info = _efron_terms(lay, Xs, ws, beta)
+    sub = lambda a, m: a[m] if a.ndim == 3 else a  # noqa: E731
+    ex = _expand(lay, ws)
+    ll, score, info = _efron_terms(lay, Xs, ws, beta, ex=ex)
     ll0 = ll.copy()
+    if eps is not None:
+        return _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub)
     converged = np.zeros(B, dtype=bool)
     it = 0
     for it in range(1, max_iter + 1):
         step = np.linalg.solve(info, score[..., None])[..., 0]
+        # Newton decrement (scale free): below 1e-9 the full step lands within
+        # rounding error of the maximum, so take it and stop
+        dec = np.einsum("bp,bp->b", step, score)
+        if np.all(np.isfinite(dec)) and np.all(dec < 1e-9):
+            beta = beta + step
+            ll = _efron_terms(lay, Xs, ws, beta, need_deriv=False, ex=ex)[0]
+            converged[:] = True
+            break
         new = beta + step
-        ll_new, sc_new, in_new = _efron_terms(lay, Xs, ws, new)
+        ll_new, sc_new, in_new = _efron_terms(lay, Xs, ws, new, ex=ex)
         # step halving where the likelihood went down (as survival's coxph.fit)
         bad = ~(ll_new >= ll - 1e-12 * np.abs(ll))
         halvings = 0
-        while bad.any() and halvings < 20:
+        while bad.any() and halvings < 30:
             step[bad] /= 2
             new[bad] = beta[bad] + step[bad]
-            l2, s2, i2 = _efron_terms(lay, Xs[bad] if Xs.ndim == 3 else Xs, ws[bad], new[bad])
+            l2, s2, i2 = _efron_terms(lay, sub(Xs, bad), ws[bad], new[bad])
             ll_new[bad], sc_new[bad], in_new[bad] = l2, s2, i2
-            bad_sub = ~(l2 >= ll[bad] - 1e-12 * np.abs(ll[bad]))
+            still = ~(l2 >= ll[bad] - 1e-12 * np.abs(ll[bad]))
             idx = np.flatnonzero(bad)
             bad = np.zeros(B, dtype=bool)
-            bad[idx[bad_sub]] = True
+            bad[idx[still]] = True
             halvings += 1
-        rel = np.abs(1 - ll / ll_new)
-        converged = (rel < tol) & (np.abs(step).max(axis=1) < 1e-9)
         beta, ll, score, info = new, ll_new, sc_new, in_new
-        if converged.all():
-            break
     return BatchFit(beta, ll0, ll, info, converged, it)
+
+
+def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub) -> BatchFit:
+    """survival's coxfit6 iteration, vectorised (see :func:`fit_batch`)."""
+    B = beta.shape[0]
+    newbeta = beta + np.linalg.solve(info, score[..., None])[..., 0]
+    halving = np.zeros(B, dtype=bool)
+    done = np.zeros(B, dtype=bool)
+    out_beta = beta.copy()
+    out_ll = ll.copy()
+    out_info = info.copy()
+    it = 0
+    for it in range(1, max_iter + 1):
+        act = ~done
+        nl, sc, inf = _efron_terms(lay, sub(Xs, act), ws[act], newbeta[act])
+        idx = np.flatnonzero(act)
+        conv = (np.abs(1 - ll[act] / nl) <= eps) & ~halving[act]
+        if it == max_iter:
+            conv = np.ones_like(conv)  # survival returns the last evaluated point
+        ci = idx[conv]
+        out_beta[ci], out_ll[ci], out_info[ci] = newbeta[ci], nl[conv], inf[conv]
+        done[ci] = True
+        if done.all():
+            break
+        rest = ~conv
+        ri = idx[rest]
+        worse = nl[rest] < ll[ri]
+        hi = ri[worse]
+        halving[hi] = True
+        newbeta[hi] = (newbeta[hi] + beta[hi]) / 2
+        gi = ri[~worse]
+        halving[gi] = False
+        ll[gi] = nl[rest][~worse]
+        step = np.linalg.solve(inf[rest][~worse], sc[rest][~worse][..., None])[..., 0]
+        beta[gi] = newbeta[gi]
+        newbeta[gi] = newbeta[gi] + step
+    return BatchFit(out_beta, ll0, out_ll, out_info, done, it)
 
 
 def loglik_at(lay: _Layout, X: np.ndarray, beta: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
