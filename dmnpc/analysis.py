@@ -259,3 +259,25 @@ def table1_p_values(df: pd.DataFrame) -> pd.DataFrame:
         cols[test] = t.groupby("variable", sort=False)["p"].first()
         cols["label"] = t.groupby("variable", sort=False)["label"].first()
     return pd.DataFrame(cols)[["label", "chi2", "chi2_yates", "fisher"]]
+
+
+#: Outcome the paper's ROC cut points are taken against: death during follow-up (OS event).
+#: The paper does not say; with it, the Youden cut on the synthetic twin is the published one.
+CUT_OUTCOME = "os_event"
+
+
+def cut_points(df: pd.DataFrame) -> dict[str, Any]:
+    """Youden-optimal cut points of EBV DNA and immunotherapy cycles (Suppl. Fig. S1).
+
+    Returns
+    -------
+    dict
+        ``ebv_dna`` and ``immuno_cycles``: :class:`dmnpc.cutoffs.CutResult` of the
+        ROC of each marker against death (:data:`CUT_OUTCOME`), with pROC's
+        midpoint ``threshold`` (the value the paper reports) and the observed
+        value at or above it.
+    """
+    from . import cutoffs
+
+    y = df[CUT_OUTCOME]
+    return {m: cutoffs.youden_cut(df[m], y) for m in ("ebv_dna", "immuno_cycles")}

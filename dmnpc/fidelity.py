@@ -81,6 +81,24 @@ def _reason(key: str, value: float, pub: float, rule: str, tol: float | None) ->
     return f"{value!r} vs {pub!r}"
 
 
+def _audit_note(key: str) -> str:
+    """What the audit of the published counts says about a missed table P value."""
+    from . import audit
+
+    parts = key.split(".")
+    table, cohort, var = (1, "all", parts[1]) if parts[0] == "table1_p" else (2, parts[2], parts[3])
+    p = audit.audit_p_values()
+    hit = p[(p["table"] == table) & (p["cohort"] == cohort) & (p["variable"] == var) & (p["basis"] == "decided")]
+    if hit.empty:
+        return ""
+    r = hit.iloc[0]
+    if "fisher" in str(r["matches"]):
+        return ""
+    how = "no test" if r["matches"] == "none" else f"the {r['matches']} test"
+    return (f"; the audit shows the printed P is reproduced from the published counts by {how}, not by "
+            f"Fisher's exact test (P = {r['p_fisher']:.3f}), so no cohort with these counts can match it")
+
+
 def fidelity(results: dict[str, Any]) -> pd.DataFrame:
     """Compare every published number with the value at its key in a results dictionary.
 
@@ -135,6 +153,8 @@ def fidelity(results: dict[str, Any]) -> pd.DataFrame:
                 row.update(value=value, within=ok, deviation=_deviation(value, pub, rule, tol),
                            status="within" if ok else "missed",
                            reason="" if ok else _reason(key, value, pub, rule, tol))
+                if not ok and rec.kind == "p_table":
+                    row["reason"] += _audit_note(key)
         rows.append(row)
     return pd.DataFrame(rows, columns=["key", "published", "value", "kind", "tolerance", "tolerance_rule",
                                        "within", "deviation", "status", "reason"])

@@ -65,6 +65,44 @@ def _hr(rec: dict[str, Any]) -> dict[str, float | None]:
     return {k: _num(rec[k]) for k in ("hr", "lower", "upper", "p")}
 
 
+def _cutoffs_section(df: pd.DataFrame) -> dict[str, Any]:
+    cuts = analysis.cut_points(df)
+    return {"cutoffs": {m: _num(c.threshold) for m, c in cuts.items()}}
+
+
+def _other_section(df: pd.DataFrame) -> dict[str, Any]:
+    """Numbers the paper reports outside the public keys (compared by the fidelity report)."""
+    from . import risk
+
+    fu = survival.median_followup(df["os_months"], df["os_event"])
+    st = analysis.stratify(df)
+    return {"other": {
+        "followup_min_months": _num(fu["min"]), "followup_max_months": _num(fu["max"]),
+        "followup_reverse_km_months": _num(fu["reverse_km_median"]),
+        "lrrt_in_low": {"pfs_p": _num(risk.hr_record(st.lrrt_pfs, "low")["p"])},
+        "lrrt_in_high": {"pfs_p": _num(risk.hr_record(st.lrrt_pfs, "high")["p"])},
+        # printed as 28.9% (26/90) and 76.7%/23.3%: compared at the paper's rounding
+        "local_tx": {"n": int(df["local_tx_mets"].sum()), "prop": round(float(df["local_tx_mets"].mean()), 3)},
+        "prop_lrrt": round(float(df["lrrt"].mean()), 3),
+        "prop_no_lrrt": round(float(1 - df["lrrt"].mean()), 3),
+        "nomogram": {"n_factors": int(len(analysis.multivariable(df, "os").terms))},
+        "table2_p": _table2_p(df, st.risk),
+    }}
+
+
+def _table2_p(df: pd.DataFrame, risk_groups: pd.Series) -> dict[str, dict[str, float | None]]:
+    from . import tables
+
+    if risk_groups.nunique() < 2:
+        return {}
+    try:
+        t = tables.table_by_risk_and_lrrt(df, risk_groups, test=analysis.TABLE_TEST)
+    except ValueError:  # a risk cohort with one LRRT arm only: no within-cohort comparison
+        return {}
+    p = t.groupby(["cohort", "variable"], sort=False)["p"].first()
+    return {c: {v: _num(p[(c, v)]) for v in p.loc[c].index} for c in dict.fromkeys(t["cohort"])}
+
+
 def _table1_section(df: pd.DataFrame) -> dict[str, Any]:
     p = analysis.table1_p_values(df)[analysis.TABLE_TEST]
     return {"table1_p": {k: _num(v) for k, v in p.items()}, "table1_test": analysis.TABLE_TEST}
@@ -136,8 +174,10 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
         "n_no_lrrt": int(len(df) - n_lrrt),
     }
     out.update(_survival_section(df))
+    out.update(_cutoffs_section(df))
     out.update(_table1_section(df))
     out.update(_cox_section(df))
     out.update(_nomogram_section(df))
     out.update(_risk_section(df))
+    out.update(_other_section(df))
     return out

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc import analysis, cutoffs, fidelity, published, risk, twin
+from dmnpc import analysis, cutoffs, fidelity, published, report, risk, twin
 from dmnpc.data import DEFAULT_COHORT, load_cohort, read_table, validate_cohort
 from dmnpc.variables import grouped
 
@@ -104,9 +104,14 @@ def test_values_are_plausible(df):
 
 
 def test_every_compared_published_number_is_within_tolerance(df):
-    table = fidelity.fidelity(twin._interim_results(df))
-    assert fidelity.missed(table) == []
-    assert fidelity.summary(table)["compared"] >= 40
+    table = fidelity.fidelity(report.compute_results(df))
+    # The only misses allowed are printed P values that the audit shows no cohort with the
+    # published counts can reproduce (the printed value is not Fisher's P of those counts).
+    unreachable = {"table1_p.lung_mets", "other.table2_p.low.bone_mets", "other.table2_p.high.t_stage"}
+    missed = table[table["status"] == "missed"]
+    assert set(missed["key"]) <= unreachable, fidelity.missed(table)
+    assert missed["reason"].str.contains("no cohort with these counts can match it").all()
+    assert fidelity.summary(table)["compared"] >= 100
 
 
 def test_cell_counts_follow_published_decisions():
