@@ -109,10 +109,10 @@ def km_at(time, event, horizon: float) -> tuple[float, float]:
     survival is still positive.
     """
     t = np.asarray(time, float)
-    e = np.asarray(event, int)
-    ut = np.unique(t)
-    d = np.array([np.sum((t == u) & (e == 1)) for u in ut], dtype=float)
-    nr = np.array([np.sum(t >= u) for u in ut], dtype=float)
+    e = np.asarray(event, float)
+    ut, inv = np.unique(t, return_inverse=True)
+    d = np.bincount(inv, weights=e)
+    nr = np.cumsum(np.bincount(inv)[::-1])[::-1].astype(float)
     s = np.cumprod(1 - d / nr)
     with np.errstate(divide="ignore", invalid="ignore"):
         gw = np.cumsum(np.where(nr > d, d / (nr * (nr - d)), np.inf))
@@ -142,6 +142,17 @@ def _cut2(x: np.ndarray, cuts: np.ndarray) -> np.ndarray:
     k2 = cuts - md
     k2[-1] = cuts[-1]
     return np.searchsorted(k2, x, side="left") - 1
+
+
+def _km_minus_pred(pred, t, e, horizon, cuts) -> np.ndarray:
+    """KM - mean predicted per group (nan for groups with < 2 patients or no KM), arrays only."""
+    grp = _cut2(pred, cuts)
+    out = np.full(len(cuts) - 1, np.nan)
+    for k in range(len(cuts) - 1):
+        s = grp == k
+        if s.sum() >= 2:
+            out[k] = km_at(t[s], e[s], horizon)[0] - pred[s].mean()
+    return out
 
 
 def calibration_groups(pred, time, event, horizon: float, cuts: np.ndarray) -> pd.DataFrame:
@@ -299,10 +310,8 @@ def calibration_km_boot(
         if not np.all(np.isfinite(fit.beta[b])) or e[W[b] > 0].astype(float) @ W[b][W[b] > 0] < 5:
             continue  # rms drops samples with fewer than 5 events
         rows = np.repeat(np.arange(t.size), W[b].astype(int))
-        g_tr = calibration_groups(S_train[b][rows], t[rows], e[rows], h, cuts)
-        g_te = calibration_groups(S_train[b], t, e, h, cuts)
-        tr[b] = g_tr["km"] - g_tr["mean_predicted"]
-        te[b] = g_te["km"] - g_te["mean_predicted"]
+        tr[b] = _km_minus_pred(S_train[b][rows], t[rows], e[rows], h, cuts)
+        te[b] = _km_minus_pred(S_train[b], t, e, h, cuts)
         if bar is not None:
             bar.update(1)
     if bar is not None:

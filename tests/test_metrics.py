@@ -97,6 +97,20 @@ def test_auc_ipcw_hand():
     assert a["n_censored"].iloc[0] == 1
 
 
+def test_auc_ties_at_horizon_hand_and_r():
+    # horizon t = 2 with an event and a censoring exactly at 2.
+    # Censoring KM: at 1.5, 5 at risk -> G = 4/5; the event at 2 is a case weighted
+    # 1/G(2-) = 5/4 (G(2) = 4/5 * 1/2 would give 5/2); the patient censored at 2 is
+    # neither case nor control. Controls: t = 3 (risk 2), t = 4 (risk 0.5).
+    # Case t=1 (risk 1) beats 1 of 2 controls, case t=2 (risk 5) beats 2 of 2:
+    # AUC = (1*1 + 5/4*2) / ((1 + 5/4) * 2) = 7/9
+    d = REF["auc_tiny"]["data"]
+    a = M.time_dependent_auc(d["time"], d["status"], d["risk"], 2)
+    assert a["auc"].iloc[0] == pytest.approx(7 / 9, rel=1e-12)
+    assert a["auc"].iloc[0] == pytest.approx(REF["auc_tiny"]["AUC"], rel=1e-9)
+    assert (a["n_cases"].iloc[0], a["n_controls"].iloc[0], a["n_censored"].iloc[0]) == (2, 2, 2)
+
+
 def test_roc_area_equals_auc():
     for marker in (LP, GBSG["grade"].to_numpy(float)):
         for h in (365.0, 1825.0):

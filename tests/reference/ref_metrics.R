@@ -32,7 +32,15 @@ roc <- as.data.frame(sc$ROC$plotframe)
 gr <- matrix(rep(gbsg$grade, length(times)), ncol = length(times))
 sc_g <- Score(list(grade = gr), formula = Surv(rfstime, status) ~ 1, data = gbsg,
               times = times, metrics = "auc", conf.int = FALSE, null.model = FALSE, cens.model = "km")
+# tiny data with an event and a censoring exactly at the horizon (t = 2): cases use
+# 1/G(T-), the censored-at-horizon patient is neither case nor control
+tiny_auc <- data.frame(time = c(1, 1.5, 2, 2, 3, 4), status = c(1, 0, 1, 0, 0, 1),
+                       risk = c(1, 9, 5, 7, 2, 0.5))
+sc_t <- Score(list(r = matrix(tiny_auc$risk, ncol = 1)), formula = Surv(time, status) ~ 1,
+              data = tiny_auc, times = 2, metrics = "auc", conf.int = FALSE, null.model = FALSE,
+              cens.model = "km")
 out <- list(
+  auc_tiny = list(times = 2, AUC = as.data.frame(sc_t$AUC$score)$AUC, data = as.list(tiny_auc)),
   versions = list(survival = as.character(packageVersion("survival")),
                   riskRegression = as.character(packageVersion("riskRegression"))),
   lp = lp, coef = as.list(coef(fit)),
