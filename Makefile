@@ -27,6 +27,7 @@ $(STAMP): $(BIN)/python $(LOCK) pyproject.toml
 book: $(STAMP)
 	$(BIN)/python -m dmnpc.buildtools prepare .
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python -m dmnpc report --out _build/html/results.json
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["lookup", "fidelity", "missed", "summary"]
+__all__ = ["lookup", "fidelity", "missed", "summary", "table_cells"]
 
 _STATUSES = ("within", "missed", "not computed", "not compared")
 
@@ -200,3 +200,40 @@ def summary(table: pd.DataFrame) -> dict[str, int]:
 def _check_table(table: pd.DataFrame) -> None:
     if not isinstance(table, pd.DataFrame) or not {"key", "status", "reason"} <= set(table.columns):
         raise ValueError("expected the table returned by dmnpc.fidelity.fidelity(results)")
+
+
+def table_cells(df: pd.DataFrame, table: int = 1, risk: pd.Series | None = None) -> pd.DataFrame:
+    """Every published cell of Table 1 or 2 beside the cohort's count.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A validated cohort.
+    table : {1, 2}
+        Table 1 (by LRRT) or Table 2 (by risk cohort and LRRT).
+    risk : pandas.Series, optional
+        'low'/'high' per patient; required for Table 2.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of :func:`dmnpc.published.table_counts` with ``n_cohort``
+        (this cohort's count; the level ``missing`` counts missing values) and
+        ``equal`` (``n_cohort == n``, the decided count).
+    """
+    import numpy as np
+
+    from . import published
+    from .variables import grouped
+
+    if table == 2 and risk is None:
+        raise ValueError("Table 2 needs the risk cohort of every patient (risk='low'/'high')")
+    g = grouped(df)
+    arm = np.where(df["lrrt"].to_numpy() == 1, "lrrt", "no_lrrt")
+    cohort = np.full(len(df), "all") if table == 1 else np.asarray(risk).astype(str)
+    t = published.table_counts(table)
+    ours = []
+    for rec in t.itertuples(index=False):
+        col = g.loc[(cohort == rec.cohort) & (arm == rec.arm), rec.variable]
+        ours.append(int(col.isna().sum()) if rec.level == "missing" else int((col == rec.level).sum()))
+    return t.assign(n_cohort=ours, equal=[a == int(b) for a, b in zip(ours, t["n"])])

@@ -76,7 +76,12 @@ def built(tmp_path_factory) -> tuple[Path, list[str]]:
     if reports.exists():
         detail = "\n".join(p.read_text()[-3000:] for p in reports.glob("*.err.log"))
     assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}\n{detail}"
-    return tmp / "_build" / "html", markers
+    html = tmp / "_build" / "html"
+    # as `make book`: the results JSON the reproduction chapter links for download
+    rep = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--out", str(html / "results.json")],
+                         env=env, capture_output=True, text=True, cwd=ROOT)
+    assert rep.returncode == 0, rep.stderr
+    return html, markers
 
 
 def test_every_chapter_has_a_page_without_errors(built):

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from dmnpc import fidelity
+from dmnpc import fidelity, published
 
 
 def _row(table: pd.DataFrame, key: str) -> pd.Series:
@@ -55,3 +55,22 @@ def test_errors():
         fidelity.fidelity([1, 2])
     with pytest.raises(ValueError, match="expected the table"):
         fidelity.missed(pd.DataFrame({"a": [1]}))
+
+
+def test_table_cells_compare_every_published_cell():
+    from dmnpc import analysis, data
+
+    df = data.load_cohort(data.DEFAULT_COHORT)
+    t1 = fidelity.table_cells(df, 1)
+    assert len(t1) == len(published.table_counts(1)) and t1["equal"].all()
+    risk = analysis.stratify(df).risk
+    assert fidelity.table_cells(df, 2, risk)["equal"].all()
+    # one patient moved across the age cut breaks exactly the two age cells of its arm
+    older = df.copy()
+    i = older.index[(older["age"] < 50) & (older["lrrt"] == 1)][0]
+    older.loc[i, "age"] = 60.0
+    bad = fidelity.table_cells(older, 1)
+    assert set(bad.loc[~bad["equal"], "level"]) == {"< 50", "≥ 50"}
+    assert set(bad.loc[~bad["equal"], "arm"]) == {"lrrt"}
+    with pytest.raises(ValueError, match="Table 2 needs the risk cohort"):
+        fidelity.table_cells(df, 2)
