@@ -296,7 +296,7 @@ def efron_baseline_cumhaz(lay: _Layout, lp: np.ndarray, horizon: float, w: np.nd
     D = np.add.reduceat(r[:, di], gf, axis=1)
     d = np.add.reduceat(ws[:, di], gf, axis=1)
     etimes = lay.time[di][gf]
-    keep = etimes <= horizon + 1e-6 * 0
+    keep = etimes <= horizon + 1e-6  # rms (cph surv.summary, groupkm): times <= u + 1e-6
     K = int(d.max()) if d.size else 0
     k = np.arange(K)
     mask = k[None, None, :] < d[..., None]

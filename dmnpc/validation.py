@@ -34,7 +34,7 @@ import pandas as pd
 
 from dmnpc import _coxfast as cf
 from dmnpc._checks import check_survival
-from dmnpc.metrics import _comparable_pairs, harrell_c
+from dmnpc.metrics import harrell_c
 
 __all__ = ["ValidationResult", "validate_cox", "bootstrap_frequencies"]
 
