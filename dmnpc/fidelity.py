@@ -94,7 +94,8 @@ def _audit_note(key: str) -> str:
     r = hit.iloc[0]
     if "fisher" in str(r["matches"]):
         return ""
-    how = "no test" if r["matches"] == "none" else f"the {r['matches']} test"
+    names = {"chi2": "the uncorrected chi-square test", "yates": "the Yates-corrected chi-square test"}
+    how = "no test" if r["matches"] == "none" else " and ".join(names.get(m, m) for m in str(r["matches"]).split("+"))
     return (f"; the audit shows the printed P is reproduced from the published counts by {how}, not by "
             f"Fisher's exact test (P = {r['p_fisher']:.3f}), so no cohort with these counts can match it")
 
