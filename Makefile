@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 export DMNPC_DATA
 
-.PHONY: book test report lock clean clean-cache reference benchmark
+.PHONY: book test browser report lock clean clean-cache reference benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,8 +29,19 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python -m dmnpc report --out _build/html/results.json
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# The browser test opens the built pages in Debian's Chromium. Install it when it is
+# missing and this machine allows it (root with apt); otherwise that one test is skipped.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "note: chromium is not installed (apt-get install chromium); the browser test will be skipped"; \
+	  fi; }
 
 report: $(STAMP)
 	$(BIN)/python -m dmnpc report --out results.json

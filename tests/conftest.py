@@ -1,0 +1,75 @@
+"""Shared fixtures: one build of the whole book per test session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from dmnpc import data, variables
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc.get("parts", []))
+    return files
+
+
+def marker_cohort(path: Path) -> tuple[Path, list[str]]:
+    """Default cohort with marker ids and marker decimals that keep every paper category."""
+    df = data.load_cohort(data.DEFAULT_COHORT)
+    raw = pd.read_csv(data.DEFAULT_COHORT, dtype=str, keep_default_na=False)
+    markers = []
+    ids = [f"QZMARK{7000 + i}" for i in range(len(raw))]
+    raw["patient_id"] = ids
+    markers += ids
+    # distinctive fractional parts on continuous values, small enough to keep every category
+    for i in range(len(raw)):
+        age = float(raw.loc[i, "age"]) + 0.0137 + 0.0001 * (i % 7)
+        raw.loc[i, "age"] = f"{age:.4f}"
+        markers.append(f"{age:.4f}")
+    out = path / "marker_cohort.csv"
+    raw.to_csv(out, index=False)
+    marked = data.load_cohort(out)
+    pd.testing.assert_frame_equal(variables.grouped(marked), variables.grouped(df))
+    return out, markers
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> tuple[Path, list[str]]:
+    tmp = tmp_path_factory.mktemp("book")
+    cohort, markers = marker_cohort(tmp)
+    env = dict(os.environ, DMNPC_DATA=str(cohort))
+    cmd = [str(BIN / "jupyter-book"), "build", str(ROOT), "--path-output", str(tmp), "-W", "-n", "--keep-going"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
+    reports = tmp / "_build" / "html" / "reports"
+    detail = ""
+    if reports.exists():
+        detail = "\n".join(p.read_text()[-3000:] for p in reports.glob("*.err.log"))
+    assert proc.returncode == 0, f"book build failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}\n{detail}"
+    html = tmp / "_build" / "html"
+    # as `make book`: the results JSON the reproduction chapter links for download
+    rep = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--out", str(html / "results.json")],
+                         env=env, capture_output=True, text=True, cwd=ROOT)
+    assert rep.returncode == 0, rep.stderr
+    return html, markers
