@@ -1,0 +1,97 @@
+"""The results JSON (`python -m dmnpc report`) is a public interface: its keys only grow."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+
+from dmnpc import data, report
+
+#: The keys the book's issue fixed for the results JSON. Never remove or rename one.
+PUBLIC_KEYS = {
+    "n", "n_lrrt", "n_no_lrrt", "followup_median_months",
+    "os.median_months", "os.surv_12", "os.surv_24", "pfs.median_months", "pfs.surv_12", "pfs.surv_24",
+    "os_by_lrrt.surv_24_lrrt", "os_by_lrrt.surv_24_no_lrrt", "os_by_lrrt.logrank_p",
+    "pfs_by_lrrt.surv_24_lrrt", "pfs_by_lrrt.surv_24_no_lrrt", "pfs_by_lrrt.logrank_p",
+    "cutoffs.ebv_dna", "cutoffs.immuno_cycles",
+    *(f"table1_p.{v}" for v in ("age", "sex", "ecog", "t_stage", "n_stage", "ebv_dna", "multi_organ_mets",
+                                "met_lesions", "liver_mets", "bone_mets", "lung_mets", "ldh", "chemo_cycles",
+                                "immuno_cycles", "local_tx_mets")),
+    *(f"cox_os.{t}.{k}" for t in ("age_high", "ebv_dna_high", "multiple_lesions", "chemo_cycles_low",
+                                  "immuno_cycles_low") for k in ("hr", "lower", "upper", "p")),
+    "nomogram.c_index", "nomogram.c_index_lower", "nomogram.c_index_upper", "nomogram.auc_12",
+    "nomogram.auc_24",
+    *(f"nomogram.points.{t}" for t in ("age_high", "ebv_dna_high", "multiple_lesions", "chemo_cycles_low",
+                                       "immuno_cycles_low")),
+    "risk.n_low", "risk.n_high", "risk.n_low_lrrt", "risk.n_low_no_lrrt", "risk.n_high_lrrt",
+    "risk.n_high_no_lrrt", "risk.os_surv_24_low", "risk.os_surv_24_high", "risk.os_logrank_p",
+    "risk.pfs_logrank_p",
+    *(f"lrrt_in_{s}.{k}" for s in ("high", "low") for k in ("hr", "lower", "upper", "p")),
+}
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    return report.compute_results(data.load_cohort(data.DEFAULT_COHORT))
+
+
+def test_public_keys_present(results):
+    flat = _flat(results)
+    assert PUBLIC_KEYS <= set(flat), sorted(PUBLIC_KEYS - set(flat))
+    assert set(results["cox_pfs"]) == {"age_high", "ebv_dna_high", "multiple_lesions", "chemo_cycles_low",
+                                       "immuno_cycles_low"}
+
+
+def test_values_are_plain_json_numbers(results):
+    for key, v in _flat(results).items():
+        assert v is None or type(v) in (int, float, str), (key, type(v))
+        if isinstance(v, float):
+            assert math.isfinite(v), key
+    assert 0 < results["os"]["surv_24"] < 1  # proportions, not percent
+    assert results["n"] == results["n_lrrt"] + results["n_no_lrrt"]
+
+
+def test_deterministic(results):
+    again = report.compute_results(data.load_cohort(data.DEFAULT_COHORT))
+    assert json.dumps(again, sort_keys=True) == json.dumps(results, sort_keys=True)
+
+
+def test_cli_writes_the_json(tmp_path, results):
+    out = tmp_path / "r.json"
+    proc = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--data", str(data.DEFAULT_COHORT),
+                           "--out", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == \
+        json.loads(json.dumps(results))
+
+
+def test_cli_bad_file_gets_one_clear_error(tmp_path):
+    bad = data.example_rows().rename(columns={"lrrt": "lrt"})
+    p = tmp_path / "bad.csv"
+    bad.to_csv(p, index=False)
+    proc = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--data", str(p), "--out", "-"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert str(p.resolve()) in proc.stderr and "unexpected column 'lrt' (did you mean 'lrrt'?)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_cli_fidelity_lists_published_numbers():
+    proc = subprocess.run([sys.executable, "-m", "dmnpc", "fidelity", "--data", str(data.DEFAULT_COHORT)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "lrrt_in_high.hr" in proc.stdout and "within" in proc.stdout
