@@ -158,14 +158,23 @@ def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):
     return fit, nom, nomogram.score(nom, X)
 
 
-def hypothetical_patient() -> pd.DataFrame:
-    """The worked example of the nomogram chapter (in the spirit of Suppl. Fig. S3).
+#: The invented patient of the nomogram chapter's worked example (in the spirit of Suppl. Fig. S3).
+HYPOTHETICAL_PATIENT: dict[str, Any] = {"age": 56.0, "ebv_dna": 120_000.0, "met_lesions": "multiple",
+                                        "chemo_cycles": 4, "immuno_cycles": 10}
 
-    An invented patient: 56 years old, EBV DNA 120,000 copies/mL, multiple
-    metastatic lesions, 4 cycles of chemotherapy and 10 of immunotherapy.
-    """
-    return pd.DataFrame({"age_high": [1.0], "ebv_dna_high": [1.0], "multiple_lesions": [1.0],
-                         "chemo_cycles_low": [1.0], "immuno_cycles_low": [0.0]})
+
+def hypothetical_patient() -> pd.DataFrame:
+    """Design row (the five OS terms) of :data:`HYPOTHETICAL_PATIENT`, coded with the model's cut points."""
+    raw = pd.DataFrame({k: [v] for k, v in HYPOTHETICAL_PATIENT.items()})
+    return design_matrix(raw, OS_TERMS, PAPER_CUTOFFS)
+
+
+def describe_hypothetical_patient() -> str:
+    """:data:`HYPOTHETICAL_PATIENT` in words, for the chapter's prose."""
+    p = HYPOTHETICAL_PATIENT
+    return (f"aged {p['age']:.0f}, with EBV DNA of {p['ebv_dna']:,.0f} copies/mL, {p['met_lesions']} "
+            f"metastatic lesions, {p['chemo_cycles']} cycles of chemotherapy and {p['immuno_cycles']} "
+            "of immunotherapy")
 
 
 @dataclass(frozen=True)
@@ -249,7 +258,9 @@ def table1_p_values(df: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Index: grouping name (data-contract column); columns ``label``,
-        ``chi2``, ``chi2_yates``, ``fisher``.
+        ``chi2``, ``chi2_yates``, ``fisher`` and ``min_expected`` (the smallest
+        expected cell count under independence, the usual warning sign for
+        the chi-square approximation when below 5).
     """
     from . import tables
 
@@ -258,7 +269,12 @@ def table1_p_values(df: pd.DataFrame) -> pd.DataFrame:
         t = tables.baseline_table(df, "lrrt", test=test)
         cols[test] = t.groupby("variable", sort=False)["p"].first()
         cols["label"] = t.groupby("variable", sort=False)["label"].first()
-    return pd.DataFrame(cols)[["label", "chi2", "chi2_yates", "fisher"]]
+    known = t[t["level"] != "Missing"]
+    cols["min_expected"] = pd.Series({
+        v: tables.categorical_p_values(g.pivot_table(index="level", columns="arm", values="n",
+                                                     aggfunc="sum", sort=False).to_numpy())["min_expected"]
+        for v, g in known.groupby("variable", sort=False)})
+    return pd.DataFrame(cols)[["label", "chi2", "chi2_yates", "fisher", "min_expected"]]
 
 
 #: Outcome the paper's ROC cut points are taken against: death during follow-up (OS event).
