@@ -285,43 +285,7 @@ def _validate_cox(
     method: str = "fast",
     eps: float | None = None,
 ) -> ValidationResult:
-    """Optimism-corrected indexes of a Cox model by the bootstrap (``rms::validate``).
-
-    Parameters
-    ----------
-    X : array-like or DataFrame, shape (n, p)
-        Design matrix of the model (e.g. 0/1 columns of
-        ``dmnpc.variables.design_matrix``). Column names are kept if a DataFrame.
-    time, event : array-like
-        Follow-up time and event indicator (1 = event).
-    B : int
-        Number of bootstrap replicates (rms default 40; 200 or more recommended).
-    seed : int, optional
-        Seed of ``numpy.random.default_rng``; the same seed gives the same result,
-        for either method.
-    progress : bool
-        Show a tqdm progress bar.
-    method : {"fast", "slow"}
-        Batched NumPy fits (default) or the lifelines refit loop (reference).
-    eps : float, optional
-        ``None`` (default) fits every model to full convergence. ``1e-4``
-        reproduces ``rms``'s stopping rule (cph and validate use
-        ``coxph.fit(eps = 1e-4, iter.max = 10)``), so the apparent indexes equal
-        R's digit for digit. Only used by ``method="fast"``.
-
-    Returns
-    -------
-    ValidationResult
-
-    References
-    ----------
-    Harrell FE, Lee KL, Mark DB. Multivariable prognostic models: issues in
-    developing models, evaluating assumptions and adequacy, and measuring and
-    reducing errors. Stat Med 1996;15:361-387.
-    Efron B, Gong G. A leisurely look at the bootstrap, the jackknife, and
-    cross-validation. Am Stat 1983;37:36-48.
-    Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015 (sec. 5.3).
-    """
+    """Body of :func:`validate_cox` (which runs it with single-threaded BLAS)."""
     t, e = check_survival(time, event)
     n = t.size
     Xa = _check_design(X, n)
