@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -55,10 +56,25 @@ def marker_cohort(path: Path) -> tuple[Path, list[str]]:
     return out, markers
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> tuple[Path, list[str]]:
-    tmp = tmp_path_factory.mktemp("book")
-    cohort, markers = marker_cohort(tmp)
+def other_cohort(path: Path) -> Path:
+    """A valid cohort that is not the twin: the twin's outcomes reassigned among its patients.
+
+    (OS, PFS) pairs move together, so every row stays valid; the baseline table is the
+    twin's, but every survival result differs, so chapters cannot lean on the twin's numbers.
+    """
+    raw = pd.read_csv(data.DEFAULT_COHORT, dtype=str, keep_default_na=False)
+    rng = np.random.default_rng(7)
+    order = rng.permutation(len(raw))
+    for c in ("os_months", "os_event", "pfs_months", "pfs_event"):
+        raw[c] = raw[c].to_numpy()[order]
+    out = path / "other_cohort.csv"
+    raw.to_csv(out, index=False)
+    data.load_cohort(out)  # must satisfy the contract
+    return out
+
+
+def build_book(cohort: Path, tmp: Path) -> Path:
+    """Build the whole book on ``cohort`` into ``tmp`` exactly as `make book` does; return the HTML folder."""
     env = dict(os.environ, DMNPC_DATA=str(cohort))
     cmd = [str(BIN / "jupyter-book"), "build", str(ROOT), "--path-output", str(tmp), "-W", "-n", "--keep-going"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=ROOT)
@@ -72,4 +88,19 @@ def built(tmp_path_factory) -> tuple[Path, list[str]]:
     rep = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--out", str(html / "results.json")],
                          env=env, capture_output=True, text=True, cwd=ROOT)
     assert rep.returncode == 0, rep.stderr
-    return html, markers
+    return html
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> tuple[Path, list[str]]:
+    """The book built on the twin with marker ids and ages (for the leak and browser tests)."""
+    tmp = tmp_path_factory.mktemp("book")
+    cohort, markers = marker_cohort(tmp)
+    return build_book(cohort, tmp), markers
+
+
+@pytest.fixture(scope="session")
+def built_other(tmp_path_factory) -> Path:
+    """The book built on a valid cohort that is not the twin (a reviewer's own data)."""
+    tmp = tmp_path_factory.mktemp("book_other")
+    return build_book(other_cohort(tmp), tmp)
