@@ -237,22 +237,6 @@ def youden_cut(marker, outcome, direction: str = "auto") -> CutResult:
 
 
 # ----------------------------------------------------------------------------- time-dependent
-def _censoring_left(time: np.ndarray, event: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier of the censoring distribution just before ``at``: G(at-)."""
-    c = 1.0 - event
-    ut, inv = np.unique(time, return_inverse=True)
-    d = np.bincount(inv, weights=c, minlength=ut.size)
-    n_risk = np.cumsum(np.bincount(inv, minlength=ut.size)[::-1])[::-1].astype(float)
-    g = np.cumprod(1.0 - d / n_risk)
-    idx = np.searchsorted(ut, at, side="left") - 1  # last time strictly before `at`
-    return np.where(idx >= 0, g[np.maximum(idx, 0)], 1.0)
-
-
-def _censoring_at(time: np.ndarray, event: np.ndarray, at: float) -> float:
-    """G(at): censoring Kaplan-Meier at ``at`` (right-continuous)."""
-    return float(_censoring_left(time, event, np.array([np.nextafter(at, np.inf)]))[0])
-
-
 def time_dependent_youden_cut(marker, time, event, horizon: float,
                               direction: str = "<") -> CutResult:
     """Youden-optimal cut for the event by a time horizon, with censoring handled by IPCW.
@@ -301,6 +285,7 @@ def time_dependent_youden_cut(marker, time, event, horizon: float,
     time-dependent areas under receiver operating characteristic curves for
     censored event times with competing risks. Stat Med 2013;32:5381-5397.
     """
+    from dmnpc.metrics import _g_eval, censoring_km
     from dmnpc.survival import _check_time_event
 
     t, e = _check_time_event(time, event)
@@ -322,7 +307,9 @@ def time_dependent_youden_cut(marker, time, event, horizon: float,
     if case.sum() == 0:
         raise ValueError(f"no events by the horizon {tau:g}: a time-dependent ROC needs cases")
     keep = case | ctrl
-    w_case = 1.0 / _censoring_left(t, e, t[case])
+    # the censoring distribution as everywhere in the book (dmnpc.metrics): G(T_i-) for cases
+    ctimes, G = censoring_km(t, e)
+    w_case = 1.0 / _g_eval(ctimes, G, t[case], left=True)
     # the control weight 1/G(tau) is common to all controls and cancels in the specificity
     y = case[keep].astype(float)
     return _best(m[keep], y, direction, w_case=w_case)

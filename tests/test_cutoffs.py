@@ -121,10 +121,11 @@ def test_tiny_matches_proc():
 
 
 def test_time_dependent_auc_matches_riskregression():
-    # IPCW AUC: tolerance 1e-3 (project rule for IPCW AUC)
+    # The censoring distribution is dmnpc.metrics' (deaths before censorings at tied times, as
+    # riskRegression/prodlim), so the IPCW AUC agrees with R to rounding, not just the 1e-3 project rule.
     for row in REF["td_auc_nodes"]:
         cut = time_dependent_youden_cut(GBSG.nodes, GBSG.rfstime, GBSG.status, horizon=row["time"])
-        assert cut.auc == pytest.approx(row["auc"], abs=1e-3)
+        assert cut.auc == pytest.approx(row["auc"], rel=1e-9)
 
 
 # ----------------------------------------------------------------------------- bootstrap
