@@ -170,3 +170,16 @@ def test_errors():
         C.plot_calibration(C.calibration_km(PRED_R, T, E, U), scale="odds")
     with pytest.raises(ValueError, match="no events"):
         C.calibration_km(PRED_R, T, np.zeros_like(E), U)
+
+
+def test_fast_km_at_agrees_with_the_survival_module():
+    # km_at is the bootstrap hot path's own Kaplan-Meier; it must agree with dmnpc.survival
+    from dmnpc import survival
+    g = pd.read_csv(Path(__file__).parent / "data" / "gbsg.csv")
+    km = survival.kaplan_meier(g["rfstime"], g["status"])
+    for h in (100.0, 365.0, 730.0, 1825.0):
+        s, se = C.km_at(g["rfstime"], g["status"], h)
+        row = survival.survival_at(km, [h]).iloc[0]
+        assert s == pytest.approx(float(row["surv"]), rel=1e-12)
+        at = km.table[km.table["time"] <= h].iloc[-1]
+        assert se == pytest.approx(float(at["std_err_log"]), rel=1e-12)
