@@ -207,11 +207,15 @@ class Stratification:
     interaction: Any
 
 
-def stratify(df: pd.DataFrame) -> Stratification:
-    """Split at the mean nomogram score and compare LRRT within each risk cohort."""
+def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratification:
+    """Split at the mean nomogram score and compare LRRT within each risk cohort.
+
+    ``scores`` (from :func:`os_nomogram`) may be passed to avoid refitting the model.
+    """
     from . import risk as _risk
 
-    _, _, scores = os_nomogram(df)
+    if scores is None:
+        _, _, scores = os_nomogram(df)
     groups = _risk.risk_groups(scores["total_points"], "mean")
     threshold = float(groups.attrs.get("threshold", float(scores["total_points"].mean())))
     labels = {"low": "Low risk", "high": "High risk"}
@@ -226,7 +230,8 @@ def stratify(df: pd.DataFrame) -> Stratification:
                           lrrt_os=lrrt_os, lrrt_pfs=lrrt_pfs, interaction=inter)
 
 
-def discrimination(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS) -> dict[str, Any]:
+def discrimination(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS,
+                   scores: pd.DataFrame | None = None) -> dict[str, Any]:
     """Apparent discrimination of the OS nomogram (Results, Construction; Fig. 3B).
 
     Returns
@@ -237,10 +242,12 @@ def discrimination(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS) -> dic
         (Uno's C truncated at the last horizon) and ``auc`` (IPCW cumulative/dynamic
         AUC at the horizons, :func:`dmnpc.metrics.time_dependent_auc`), all from the
         nomogram's linear predictor evaluated on the patients it was fitted to.
+        ``scores`` (from :func:`os_nomogram`) may be passed to avoid refitting.
     """
     from . import metrics
 
-    _, _, scores = os_nomogram(df, times)
+    if scores is None:
+        _, _, scores = os_nomogram(df, times)
     t, e, lp = df["os_months"], df["os_event"], scores["lp"]
     return {"harrell": metrics.harrell_c(t, e, lp), "uno": metrics.uno_c(t, e, lp, tau=max(times)),
             "auc": metrics.time_dependent_auc(t, e, lp, list(times))}

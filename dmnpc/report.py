@@ -70,12 +70,11 @@ def _cutoffs_section(df: pd.DataFrame) -> dict[str, Any]:
     return {"cutoffs": {m: _num(c.threshold) for m, c in cuts.items()}}
 
 
-def _other_section(df: pd.DataFrame) -> dict[str, Any]:
+def _other_section(df: pd.DataFrame, st: analysis.Stratification, fit_os: Any) -> dict[str, Any]:
     """Numbers the paper reports outside the public keys (compared by the fidelity report)."""
     from . import risk
 
     fu = survival.median_followup(df["os_months"], df["os_event"])
-    st = analysis.stratify(df)
     return {"other": {
         "followup_min_months": _num(fu["min"]), "followup_max_months": _num(fu["max"]),
         "followup_reverse_km_months": _num(fu["reverse_km_median"]),
@@ -85,7 +84,7 @@ def _other_section(df: pd.DataFrame) -> dict[str, Any]:
         "local_tx": {"n": int(df["local_tx_mets"].sum()), "prop": round(float(df["local_tx_mets"].mean()), 3)},
         "prop_lrrt": round(float(df["lrrt"].mean()), 3),
         "prop_no_lrrt": round(float(1 - df["lrrt"].mean()), 3),
-        "nomogram": {"n_factors": int(len(analysis.multivariable(df, "os").terms))},
+        "nomogram": {"n_factors": int(len(fit_os.terms))},
         "table2_p": _table2_p(df, st.risk),
     }}
 
@@ -108,19 +107,17 @@ def _table1_section(df: pd.DataFrame) -> dict[str, Any]:
     return {"table1_p": {k: _num(v) for k, v in p.items()}, "table1_test": analysis.TABLE_TEST}
 
 
-def _cox_section(df: pd.DataFrame) -> dict[str, Any]:
+def _cox_section(df: pd.DataFrame, fit_os: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in ("os", "pfs"):
-        fit = analysis.multivariable(df, key)
+    for key, fit in (("os", fit_os), ("pfs", analysis.multivariable(df, "pfs"))):
         out[f"cox_{key}"] = {r["term"]: _hr(r) for r in fit.summary.to_dict("records")}
     return out
 
 
-def _nomogram_section(df: pd.DataFrame) -> dict[str, Any]:
+def _nomogram_section(df: pd.DataFrame, nom: Any, scores: pd.DataFrame) -> dict[str, Any]:
     from . import nomogram
 
-    _, nom, _ = analysis.os_nomogram(df)
-    disc = analysis.discrimination(df)
+    disc = analysis.discrimination(df, scores=scores)
     h = disc["harrell"]
     auc = disc["auc"].set_index("time")["auc"]
     return {"nomogram": {"c_index": _num(h.c), "c_index_lower": _num(h.lower), "c_index_upper": _num(h.upper),
@@ -128,10 +125,9 @@ def _nomogram_section(df: pd.DataFrame) -> dict[str, Any]:
                          "points": {k: _num(v) for k, v in nomogram.adverse_points(nom).items()}}}
 
 
-def _risk_section(df: pd.DataFrame) -> dict[str, Any]:
+def _risk_section(df: pd.DataFrame, st: analysis.Stratification) -> dict[str, Any]:
     from . import risk
 
-    st = analysis.stratify(df)
     g = st.risk
     lrrt = df["lrrt"].to_numpy()
     out = {"risk": {
@@ -176,8 +172,10 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
     out.update(_survival_section(df))
     out.update(_cutoffs_section(df))
     out.update(_table1_section(df))
-    out.update(_cox_section(df))
-    out.update(_nomogram_section(df))
-    out.update(_risk_section(df))
-    out.update(_other_section(df))
+    fit_os, nom, scores = analysis.os_nomogram(df)   # fitted once, shared by the sections below
+    st = analysis.stratify(df, scores=scores)
+    out.update(_cox_section(df, fit_os))
+    out.update(_nomogram_section(df, nom, scores))
+    out.update(_risk_section(df, st))
+    out.update(_other_section(df, st, fit_os))
     return out
