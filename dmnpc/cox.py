@@ -33,15 +33,19 @@ class MonotoneLikelihoodError(ValueError):
 
 
 # ----------------------------------------------------------------------------- checkers
+def _check_time_event_columns(data: pd.DataFrame, duration_col: str, event_col: str) -> None:
+    for c in (duration_col, event_col):
+        if c not in data.columns:
+            raise ValueError(f"column {c!r} not found in the data: expected the follow-up time "
+                             "and event columns to be present")
+
+
 def _check_cox_data(data: pd.DataFrame, duration_col: str, event_col: str) -> list[str]:
     if not isinstance(data, pd.DataFrame):
         raise ValueError("data must be a pandas DataFrame with one row per patient")
     if len(data) == 0:
         raise ValueError("no patients: the data are empty")
-    for c in (duration_col, event_col):
-        if c not in data.columns:
-            raise ValueError(f"column {c!r} not found in the data: expected the follow-up time "
-                             "and event columns to be present")
+    _check_time_event_columns(data, duration_col, event_col)
     covs = [c for c in data.columns if c not in (duration_col, event_col)]
     if not covs:
         raise ValueError("no predictors: the data hold only the time and event columns")
@@ -361,10 +365,7 @@ def univariable_screen(df: pd.DataFrame, duration_col: str, event_col: str,
         raise ValueError("no patients: the data are empty")
     if len(terms) == 0:
         raise ValueError("no terms given: expected at least one predictor to screen")
-    for c in (duration_col, event_col):
-        if c not in df.columns:
-            raise ValueError(f"column {c!r} not found in the data: expected the follow-up time "
-                             "and event columns to be present")
+    _check_time_event_columns(df, duration_col, event_col)
     missing_cols = [t for t in terms if t not in df.columns]
     if missing_cols:
         from dmnpc.variables import TERMS, design_matrix
