@@ -22,10 +22,10 @@ $(STAMP): $(BIN)/python $(LOCK) pyproject.toml
 	touch $(STAMP)
 
 # The execution cache keys on code cells only: it does not notice edits to dmnpc/,
-# the cohort file or DMNPC_DATA. `dmnpc.buildtools` drops the cache whenever any of
+# the cohort file or DMNPC_DATA. `dmnpc.book.buildtools` drops the cache whenever any of
 # them changed since the last build, so a rebuild never shows stale numbers.
 book: $(STAMP)
-	$(BIN)/python -m dmnpc.buildtools prepare .
+	$(BIN)/python -m dmnpc.book.buildtools prepare .
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python -m dmnpc report --out _build/html/results.json
 

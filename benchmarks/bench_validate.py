@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dmnpc.validation import validate_cox
+from dmnpc.stats.validation import validate_cox
 
 ROOT = Path(__file__).resolve().parents[1]
 COLS = ["age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"]

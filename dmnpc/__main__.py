@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     fid.add_argument("--data", default=None, help="cohort file (default: DMNPC_DATA or the synthetic twin)")
     args = parser.parse_args(argv)
 
-    from .data import CohortError, load_cohort
+    from dmnpc.paper.contract import CohortError, load_cohort
 
     try:
         df = load_cohort(args.data)
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         print(err, file=sys.stderr)
         return 2
 
-    from . import report
+    from dmnpc.paper import report
 
     results = report.compute_results(df)
     if args.cmd == "report":
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
             Path(args.out).write_text(text + "\n")
             print(f"wrote {args.out}", file=sys.stderr)
         return 0
-    from . import fidelity
+    from dmnpc.paper import fidelity
 
     table = fidelity.fidelity(results)
     with __import__("pandas").option_context("display.width", 200, "display.max_rows", None):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from dmnpc import data, variables
+from dmnpc.paper import contract, variables
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -38,8 +38,8 @@ def toc_files() -> list[str]:
 
 def marker_cohort(path: Path) -> tuple[Path, list[str]]:
     """Default cohort with marker ids and marker decimals that keep every paper category."""
-    df = data.load_cohort(data.DEFAULT_COHORT)
-    raw = pd.read_csv(data.DEFAULT_COHORT, dtype=str, keep_default_na=False)
+    df = contract.load_cohort(contract.DEFAULT_COHORT)
+    raw = pd.read_csv(contract.DEFAULT_COHORT, dtype=str, keep_default_na=False)
     markers = []
     ids = [f"QZMARK{7000 + i}" for i in range(len(raw))]
     raw["patient_id"] = ids
@@ -51,7 +51,7 @@ def marker_cohort(path: Path) -> tuple[Path, list[str]]:
         markers.append(f"{age:.4f}")
     out = path / "marker_cohort.csv"
     raw.to_csv(out, index=False)
-    marked = data.load_cohort(out)
+    marked = contract.load_cohort(out)
     pd.testing.assert_frame_equal(variables.grouped(marked), variables.grouped(df))
     return out, markers
 
@@ -62,14 +62,14 @@ def other_cohort(path: Path) -> Path:
     (OS, PFS) pairs move together, so every row stays valid; the baseline table is the
     twin's, but every survival result differs, so chapters cannot lean on the twin's numbers.
     """
-    raw = pd.read_csv(data.DEFAULT_COHORT, dtype=str, keep_default_na=False)
+    raw = pd.read_csv(contract.DEFAULT_COHORT, dtype=str, keep_default_na=False)
     rng = np.random.default_rng(7)
     order = rng.permutation(len(raw))
     for c in ("os_months", "os_event", "pfs_months", "pfs_event"):
         raw[c] = raw[c].to_numpy()[order]
     out = path / "other_cohort.csv"
     raw.to_csv(out, index=False)
-    data.load_cohort(out)  # must satisfy the contract
+    contract.load_cohort(out)  # must satisfy the contract
     return out
 
 

@@ -1,4 +1,4 @@
-"""Tests of dmnpc.audit: P value routines against R, hand-worked cases, and the audit's findings."""
+"""Tests of dmnpc.paper.audit: P value routines against R, hand-worked cases, and the audit's findings."""
 
 import json
 import math
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc import audit, published
+from dmnpc.paper import audit, published
 
 REF = Path(__file__).parent / "reference" / "audit.json"
 REL = 1e-6

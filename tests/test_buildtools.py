@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dmnpc import buildtools, data
+from dmnpc.book import buildtools
+from dmnpc.paper import contract
 
 
 def test_cache_dropped_when_cohort_changes_and_kept_otherwise(tmp_path, monkeypatch):
@@ -10,7 +11,7 @@ def test_cache_dropped_when_cohort_changes_and_kept_otherwise(tmp_path, monkeypa
     (root / "requirements.lock").write_text("a==1\n")
     build = root / "_build"
     cohort = tmp_path / "c.csv"
-    data.example_rows().to_csv(cohort, index=False)
+    contract.example_rows().to_csv(cohort, index=False)
     monkeypatch.setenv("DMNPC_DATA", str(cohort))
     assert buildtools.prepare(root, build) is True          # first build: nothing to keep
     (build / ".jupyter_cache").mkdir()
@@ -27,8 +28,8 @@ def test_cache_dropped_when_cohort_changes_and_kept_otherwise(tmp_path, monkeypa
 
 def test_fingerprint_depends_on_the_chosen_cohort(tmp_path, monkeypatch):
     a, b = tmp_path / "a.csv", tmp_path / "b.csv"
-    data.example_rows().to_csv(a, index=False)
-    data.example_rows().to_csv(b, index=False)
+    contract.example_rows().to_csv(a, index=False)
+    contract.example_rows().to_csv(b, index=False)
     monkeypatch.setenv("DMNPC_DATA", str(a))
     fa = buildtools.fingerprint(tmp_path)
     monkeypatch.setenv("DMNPC_DATA", str(b))

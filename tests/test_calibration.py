@@ -1,4 +1,4 @@
-"""Tests of dmnpc.calibration: hand-worked cases, R goldens (tests/reference/calibration.json
+"""Tests of dmnpc.stats.calibration: hand-worked cases, R goldens (tests/reference/calibration.json
 from ref_calibration.R, rms 6.5.0) and errors."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dmnpc import calibration as C
+from dmnpc.stats import calibration as C
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "calibration.json").read_text())
@@ -173,13 +173,13 @@ def test_errors():
 
 
 def test_fast_km_at_agrees_with_the_survival_module():
-    # km_at is the bootstrap hot path's own Kaplan-Meier; it must agree with dmnpc.survival
-    from dmnpc import survival
+    # km_at is the bootstrap hot path's own Kaplan-Meier; it must agree with dmnpc.stats.km
+    from dmnpc.stats import km
     g = pd.read_csv(Path(__file__).parent / "data" / "gbsg.csv")
-    km = survival.kaplan_meier(g["rfstime"], g["status"])
+    fit = km.kaplan_meier(g["rfstime"], g["status"])
     for h in (100.0, 365.0, 730.0, 1825.0):
         s, se = C.km_at(g["rfstime"], g["status"], h)
-        row = survival.survival_at(km, [h]).iloc[0]
+        row = km.survival_at(fit, [h]).iloc[0]
         assert s == pytest.approx(float(row["surv"]), rel=1e-12)
-        at = km.table[km.table["time"] <= h].iloc[-1]
+        at = fit.table[fit.table["time"] <= h].iloc[-1]
         assert se == pytest.approx(float(at["std_err_log"]), rel=1e-12)

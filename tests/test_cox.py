@@ -1,4 +1,4 @@
-"""Tests for dmnpc.cox: hand-worked Efron likelihoods, R golden values (survival 3.5.3), errors."""
+"""Tests for dmnpc.stats.cox: hand-worked Efron likelihoods, R golden values (survival 3.5.3), errors."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc import cox
-from dmnpc.cox import CoxFit, efron_score_information, fit_cox, ph_test, plot_forest, univariable_screen
+from dmnpc.stats import cox
+from dmnpc.stats.cox import CoxFit, efron_score_information, fit_cox, ph_test, plot_forest, univariable_screen
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "cox.json").read_text())

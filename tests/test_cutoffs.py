@@ -1,4 +1,4 @@
-"""Tests for dmnpc.cutoffs: hand-worked ROC/Youden cases, pROC and riskRegression golden values,
+"""Tests for dmnpc.stats.roc: hand-worked ROC/Youden cases, pROC and riskRegression golden values,
 an exact bootstrap distribution, and every error message."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc.cutoffs import (bootstrap_cut_distribution, plot_roc, roc_curve, time_dependent_youden_cut,
+from dmnpc.stats.roc import (bootstrap_cut_distribution, plot_roc, roc_curve, time_dependent_youden_cut,
                            youden_cut)
 
 HERE = Path(__file__).parent
@@ -121,7 +121,7 @@ def test_tiny_matches_proc():
 
 
 def test_time_dependent_auc_matches_riskregression():
-    # The censoring distribution is dmnpc.metrics' (deaths before censorings at tied times, as
+    # The censoring distribution is dmnpc.stats.discrimination' (deaths before censorings at tied times, as
     # riskRegression/prodlim), so the IPCW AUC agrees with R to rounding, not just the 1e-3 project rule.
     for row in REF["td_auc_nodes"]:
         cut = time_dependent_youden_cut(GBSG.nodes, GBSG.rfstime, GBSG.status, horizon=row["time"])

@@ -6,23 +6,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc import data
+from dmnpc.paper import contract
 
 
 @pytest.fixture
 def ok() -> pd.DataFrame:
-    return data.example_rows()
+    return contract.example_rows()
 
 
-def _err(df: pd.DataFrame, match: str, source: str = "cohort.csv") -> data.CohortError:
-    with pytest.raises(data.CohortError, match=match) as info:
-        data.validate_cohort(df, source)
+def _err(df: pd.DataFrame, match: str, source: str = "cohort.csv") -> contract.CohortError:
+    with pytest.raises(contract.CohortError, match=match) as info:
+        contract.validate_cohort(df, source)
     return info.value
 
 
 def test_valid_rows_load_with_schema_types(ok):
-    df = data.validate_cohort(ok, "x.csv")
-    assert list(df.columns) == list(data.COLUMNS)
+    df = contract.validate_cohort(ok, "x.csv")
+    assert list(df.columns) == list(contract.COLUMNS)
     assert len(df) == 3
     assert df["ecog"].dtype == np.int64 and df["lrrt"].dtype == np.int64
     assert isinstance(df["sex"].dtype, pd.CategoricalDtype)
@@ -34,7 +34,7 @@ def test_valid_rows_load_with_schema_types(ok):
 def test_string_cells_as_read_from_csv_load(ok, tmp_path):
     p = tmp_path / "c.csv"
     ok.to_csv(p, index=False)
-    df = data.load_cohort(p)
+    df = contract.load_cohort(p)
     assert df["age"].tolist() == [45.0, 58.0, 39.0]
     assert df.attrs["source"] == str(p.resolve())
     assert df.attrs["synthetic"] is False
@@ -43,28 +43,28 @@ def test_string_cells_as_read_from_csv_load(ok, tmp_path):
 def test_excel_and_spss_readers(ok, tmp_path):
     x = tmp_path / "c.xlsx"
     ok.to_excel(x, index=False)
-    pd.testing.assert_frame_equal(data.load_cohort(x), data.validate_cohort(ok), check_like=False,
+    pd.testing.assert_frame_equal(contract.load_cohort(x), contract.validate_cohort(ok), check_like=False,
                                   check_exact=True)
     pyreadstat = pytest.importorskip("pyreadstat")
     s = tmp_path / "c.sav"
     pyreadstat.write_sav(ok, str(s))
-    got = data.load_cohort(s)
+    got = contract.load_cohort(s)
     assert got["patient_id"].tolist() == ok["patient_id"].tolist()
     assert got["ldh"].isna().tolist() == [False, True, False]
 
 
 def test_unsupported_and_missing_file(tmp_path):
-    with pytest.raises(data.CohortError, match=r"unsupported file type '\.txt'"):
-        data.read_table(tmp_path.joinpath("a.txt").touch() or tmp_path / "a.txt")
-    with pytest.raises(data.CohortError, match="file not found"):
-        data.load_cohort(tmp_path / "nope.csv")
+    with pytest.raises(contract.CohortError, match=r"unsupported file type '\.txt'"):
+        contract.read_table(tmp_path.joinpath("a.txt").touch() or tmp_path / "a.txt")
+    with pytest.raises(contract.CohortError, match="file not found"):
+        contract.load_cohort(tmp_path / "nope.csv")
 
 
 def test_env_var_chooses_cohort(monkeypatch, tmp_path):
     monkeypatch.setenv("DMNPC_DATA", str(tmp_path / "mine.csv"))
-    assert data.cohort_path() == (tmp_path / "mine.csv").resolve()
+    assert contract.cohort_path() == (tmp_path / "mine.csv").resolve()
     monkeypatch.setenv("DMNPC_DATA", "")
-    assert data.cohort_path() == data.DEFAULT_COHORT.resolve()
+    assert contract.cohort_path() == contract.DEFAULT_COHORT.resolve()
 
 
 def test_misspelled_column_suggests_closest(ok):
@@ -142,12 +142,12 @@ def test_every_problem_is_listed_in_one_error(ok):
 
 
 def test_data_dictionary_is_the_schema():
-    dd = data.data_dictionary()
-    assert dd["Column"].tolist() == list(data.COLUMNS)
+    dd = contract.data_dictionary()
+    assert dd["Column"].tolist() == list(contract.COLUMNS)
     assert dd.set_index("Column").loc["ldh", "Accepted values"].endswith("may be missing")
 
 
 def test_missing_summary_counts(ok):
-    df = data.validate_cohort(ok)
-    ms = data.missing_summary(df)
+    df = contract.validate_cohort(ok)
+    ms = contract.missing_summary(df)
     assert ms.to_dict("records") == [{"Column": "ldh", "Missing": 1, "Percent": 33.3}]

@@ -1,4 +1,4 @@
-"""Tests of dmnpc.fidelity on hand-made results dictionaries."""
+"""Tests of dmnpc.paper.fidelity on hand-made results dictionaries."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from dmnpc import fidelity, published
+from dmnpc.paper import fidelity, published
 
 
 def _row(table: pd.DataFrame, key: str) -> pd.Series:
@@ -58,9 +58,9 @@ def test_errors():
 
 
 def test_table_cells_compare_every_published_cell():
-    from dmnpc import analysis, data
+    from dmnpc.paper import analysis, contract
 
-    df = data.load_cohort(data.DEFAULT_COHORT)
+    df = contract.load_cohort(contract.DEFAULT_COHORT)
     t1 = fidelity.table_cells(df, 1)
     assert len(t1) == len(published.table_counts(1)) and t1["equal"].all()
     risk = analysis.stratify(df).risk

@@ -1,4 +1,4 @@
-"""Tests of dmnpc.metrics: hand-worked cases, R goldens (tests/reference/metrics.json
+"""Tests of dmnpc.stats.discrimination: hand-worked cases, R goldens (tests/reference/metrics.json
 from ref_metrics.R: survival 3.5.3 concordance, riskRegression 2022.11.28 Score) and errors."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc import metrics as M
+from dmnpc.stats import discrimination as M
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "metrics.json").read_text())

@@ -1,4 +1,4 @@
-"""Tests for dmnpc.nomogram: hand-worked cases and rms golden values (tests/reference/nomogram.json)."""
+"""Tests for dmnpc.stats.nomogram: hand-worked cases and rms golden values (tests/reference/nomogram.json)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from lifelines import CoxPHFitter
 
 matplotlib.use("Agg")
 
-from dmnpc.nomogram import (PAPER_LEVEL_LABELS, adverse_points, build_nomogram, nomogram_table,  # noqa: E402
+from dmnpc.stats.nomogram import (PAPER_LEVEL_LABELS, adverse_points, build_nomogram, nomogram_table,  # noqa: E402
                             plot_nomogram, points_to_lp, points_to_survival, r_pretty, score,
                             survival_to_points, to_json, total_points)
 

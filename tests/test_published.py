@@ -1,6 +1,6 @@
-"""Tests of dmnpc.published: the YAML is complete and internally consistent.
+"""Tests of dmnpc.paper.published: the YAML is complete and internally consistent.
 
-The arithmetic checks here are independent of dmnpc.audit: they re-derive from the
+The arithmetic checks here are independent of dmnpc.paper.audit: they re-derive from the
 printed tables what the decisions must be (group sizes, LDH denominators, Table 2
 low + high = Table 1) rather than trusting the recorded decisions.
 """
@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from dmnpc import published
-from dmnpc.variables import GROUPINGS, TABLE_ROWS
+from dmnpc.paper import published
+from dmnpc.paper.variables import GROUPINGS, TABLE_ROWS
 
 ARMS = ("lrrt", "no_lrrt")
 LEVELS = {g.name: g.levels for g in GROUPINGS}

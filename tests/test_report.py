@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from dmnpc import data, report
+from dmnpc.paper import contract, report
 
 #: The keys the book's issue fixed for the results JSON. Never remove or rename one.
 PUBLIC_KEYS = {
@@ -46,7 +46,7 @@ def _flat(d: dict, prefix: str = "") -> dict:
 
 @pytest.fixture(scope="module")
 def results() -> dict:
-    return report.compute_results(data.load_cohort(data.DEFAULT_COHORT))
+    return report.compute_results(contract.load_cohort(contract.DEFAULT_COHORT))
 
 
 def test_public_keys_present(results):
@@ -66,13 +66,13 @@ def test_values_are_plain_json_numbers(results):
 
 
 def test_deterministic(results):
-    again = report.compute_results(data.load_cohort(data.DEFAULT_COHORT))
+    again = report.compute_results(contract.load_cohort(contract.DEFAULT_COHORT))
     assert json.dumps(again, sort_keys=True) == json.dumps(results, sort_keys=True)
 
 
 def test_cli_writes_the_json(tmp_path, results):
     out = tmp_path / "r.json"
-    proc = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--data", str(data.DEFAULT_COHORT),
+    proc = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--data", str(contract.DEFAULT_COHORT),
                            "--out", str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == \
@@ -80,7 +80,7 @@ def test_cli_writes_the_json(tmp_path, results):
 
 
 def test_cli_bad_file_gets_one_clear_error(tmp_path):
-    bad = data.example_rows().rename(columns={"lrrt": "lrt"})
+    bad = contract.example_rows().rename(columns={"lrrt": "lrt"})
     p = tmp_path / "bad.csv"
     bad.to_csv(p, index=False)
     proc = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--data", str(p), "--out", "-"],
@@ -91,7 +91,7 @@ def test_cli_bad_file_gets_one_clear_error(tmp_path):
 
 
 def test_cli_fidelity_lists_published_numbers():
-    proc = subprocess.run([sys.executable, "-m", "dmnpc", "fidelity", "--data", str(data.DEFAULT_COHORT)],
+    proc = subprocess.run([sys.executable, "-m", "dmnpc", "fidelity", "--data", str(contract.DEFAULT_COHORT)],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "lrrt_in_high.hr" in proc.stdout and "within" in proc.stdout

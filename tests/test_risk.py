@@ -1,4 +1,4 @@
-"""Tests for dmnpc.risk: hand-worked cases and R golden values (tests/reference/risk.json)."""
+"""Tests for dmnpc.stats.subgroup: hand-worked cases and R golden values (tests/reference/risk.json)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dmnpc.risk import InteractionTest, hr_by_stratum, hr_record, interaction_test, risk_groups
+from dmnpc.stats.subgroup import InteractionTest, hr_by_stratum, hr_record, interaction_test, risk_groups
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "risk.json").read_text())

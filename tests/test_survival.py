@@ -1,4 +1,4 @@
-"""Tests for dmnpc.survival: hand-worked cases, R golden values (survival 3.5.3), errors."""
+"""Tests for dmnpc.stats.km: hand-worked cases, R golden values (survival 3.5.3), errors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc.survival import (KMResult, kaplan_meier, logrank_test, median_followup, median_survival,
+from dmnpc.stats.km import (KMResult, kaplan_meier, logrank_test, median_followup, median_survival,
                             number_at_risk, plot_km, survival_at)
 
 HERE = Path(__file__).parent

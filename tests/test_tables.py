@@ -1,4 +1,4 @@
-"""Tests for dmnpc.tables: hand-worked contingency tests, R golden values (chisq.test,
+"""Tests for dmnpc.paper.tables: hand-worked contingency tests, R golden values (chisq.test,
 fisher.test), the TableOne-built baseline tables, and every error message."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc.tables import baseline_table, categorical_p_values, table_by_risk_and_lrrt, wide_table
-from dmnpc.variables import GROUPINGS
+from dmnpc.paper.tables import baseline_table, categorical_p_values, table_by_risk_and_lrrt, wide_table
+from dmnpc.paper.variables import GROUPINGS
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "tables.json").read_text())
@@ -121,7 +121,7 @@ def test_baseline_table_counts_percent_p():
     assert age.loc[("≥ 50", "lrrt"), "n"] == 2 and age.loc[("≥ 50", "lrrt"), "pct"] == pytest.approx(25.0)
     assert age.loc[("≥ 50", "no_lrrt"), "n"] == 4  # 55, 52, 61, 66: all four without LRRT
     # every count equals a direct crosstab; P equals categorical_p_values on those counts
-    from dmnpc.variables import grouped
+    from dmnpc.paper.variables import grouped
     g = grouped(df)
     for var in t.variable.unique():
         sub = t[(t.variable == var) & (t.level != "Missing")]

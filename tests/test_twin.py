@@ -1,4 +1,4 @@
-"""Tests of the synthetic twin (dmnpc.twin): determinism, contract, exact cells, membership, cut points."""
+"""Tests of the synthetic twin (dmnpc.paper.twin): determinism, contract, exact cells, membership, cut points."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc import analysis, cutoffs, fidelity, published, report, risk, twin
-from dmnpc.data import DEFAULT_COHORT, load_cohort, read_table, validate_cohort
-from dmnpc.variables import grouped
+from dmnpc.paper import analysis, fidelity, published, report, twin
+from dmnpc.stats import roc, subgroup
+from dmnpc.paper.contract import DEFAULT_COHORT, load_cohort, read_table, validate_cohort
+from dmnpc.paper.variables import grouped
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +20,7 @@ def df() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def groups(df) -> pd.Series:
     _, _, scores = analysis.os_nomogram(df)
-    return risk.risk_groups(scores["total_points"], "mean")
+    return subgroup.risk_groups(scores["total_points"], "mean")
 
 
 def test_regeneration_is_byte_identical(tmp_path):
@@ -76,15 +77,15 @@ def test_mean_split_reproduces_published_membership(df, groups):
 
 
 def test_low_risk_has_fewer_adverse_factors(df, groups):
-    from dmnpc.variables import design_matrix
+    from dmnpc.paper.variables import design_matrix
     n_adverse = design_matrix(df).sum(axis=1).to_numpy()
     high = (groups == "high").to_numpy()
     assert n_adverse[~high].max() <= 2 < 3 <= n_adverse[high].min()
 
 
 def test_youden_rediscovers_the_published_cut_points(df):
-    ebv = cutoffs.youden_cut(df["ebv_dna"], df["os_event"])
-    imm = cutoffs.youden_cut(df["immuno_cycles"], df["os_event"])
+    ebv = roc.youden_cut(df["ebv_dna"], df["os_event"])
+    imm = roc.youden_cut(df["immuno_cycles"], df["os_event"])
     assert ebv.threshold == 66_600.0 and len(ebv.tied_thresholds) == 1
     assert imm.threshold == 8.0 and len(imm.tied_thresholds) == 1
 

@@ -1,4 +1,4 @@
-"""Tests of dmnpc.validation: the batched Cox engine against lifelines, fast vs slow
+"""Tests of dmnpc.stats.validation: the batched Cox engine against lifelines, fast vs slow
 paths, hand-worked indexes, rms::validate goldens (tests/reference/validation.json from
 ref_validation.R, rms 6.5.0) and errors."""
 
@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from dmnpc import _coxfast as cf
-from dmnpc import validation as V
-from dmnpc.metrics import harrell_c
+from dmnpc.stats import _engine as cf
+from dmnpc.stats import validation as V
+from dmnpc.stats.discrimination import harrell_c
 
 HERE = Path(__file__).parent
 REF = json.loads((HERE / "reference" / "validation.json").read_text())

@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib as mpl
 import pandas as pd
 
-from .data import load_cohort
+from dmnpc.paper.contract import load_cohort
 
 __all__ = ["PALETTE", "SEED", "setup", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "compare_table", "pretty_arms", "tolerance_text"]
 
@@ -121,7 +121,7 @@ def compare_table(items: list[tuple[str, str, float | None]]) -> pd.DataFrame:
     Parameters
     ----------
     items : list of (label, key, value)
-        ``key`` is a key of :func:`dmnpc.published.numbers`; ``value`` this
+        ``key`` is a key of :func:`dmnpc.paper.published.numbers`; ``value`` this
         cohort's estimate (None or NaN when not estimable, e.g. a median not reached).
 
     Returns
@@ -130,7 +130,7 @@ def compare_table(items: list[tuple[str, str, float | None]]) -> pd.DataFrame:
         Columns ``Quantity``, ``Published``, ``This cohort``, ``Tolerance``,
         ``Reproduced`` ("yes", "**no**", or "not estimable").
     """
-    from . import published
+    from dmnpc.paper import published
 
     pub = published.numbers().set_index("key")
     rows = []
@@ -146,7 +146,7 @@ def compare_table(items: list[tuple[str, str, float | None]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-#: Display names of the arm columns of :func:`dmnpc.tables.wide_table`.
+#: Display names of the arm columns of :func:`dmnpc.paper.tables.wide_table`.
 ARM_NAMES = {"lrrt": "LRRT, n (%)", "no_lrrt": "Without LRRT, n (%)"}
 
 

@@ -1,9 +1,9 @@
 """The paper's analysis, step by step, on a validated cohort.
 
 Each function is one step of Chen et al. (2024) and returns data; the chapters
-show them and :mod:`dmnpc.report` collects their numbers into the results
+show them and :mod:`dmnpc.paper.report` collects their numbers into the results
 JSON, so the book and the JSON can never disagree. The statistics themselves
-live in the topic modules (:mod:`dmnpc.survival`, :mod:`dmnpc.cox`, ...).
+live in the topic modules (:mod:`dmnpc.stats.km`, :mod:`dmnpc.stats.cox`, ...).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import cox, survival
-from .variables import OS_TERMS, PAPER_CUTOFFS, PFS_TERMS, SCREEN_TERMS, Cutoffs, design_matrix
+from dmnpc.stats import cox, km
+from dmnpc.paper.variables import OS_TERMS, PAPER_CUTOFFS, PFS_TERMS, SCREEN_TERMS, Cutoffs, design_matrix
 
 __all__ = ["ENDPOINTS", "HORIZONS", "Endpoint", "endpoint", "km_summary", "km_by", "lrrt_labels",
            "model_data", "multivariable", "univariable"]
@@ -53,16 +53,16 @@ def km_summary(df: pd.DataFrame, key: str, horizons: tuple[float, ...] = HORIZON
     Returns
     -------
     dict
-        ``km`` (:class:`dmnpc.survival.KMResult`), ``median``, ``median_lower``,
+        ``km`` (:class:`dmnpc.stats.km.KMResult`), ``median``, ``median_lower``,
         ``median_upper`` (months; NaN when not reached), ``n``, ``events`` and
         ``surv_<h>`` with ``lower_<h>``/``upper_<h>`` for each horizon ``h``.
     """
     ep = endpoint(key)
-    km = survival.kaplan_meier(df[ep.time], df[ep.event])
-    med, lo, hi = survival.median_survival(km)
-    out: dict[str, Any] = {"km": km, "median": med, "median_lower": lo, "median_upper": hi,
-                           "n": int(km.n), "events": int(km.n_events)}
-    at = survival.survival_at(km, list(horizons))
+    fit = km.kaplan_meier(df[ep.time], df[ep.event])
+    med, lo, hi = km.median_survival(fit)
+    out: dict[str, Any] = {"km": fit, "median": med, "median_lower": lo, "median_upper": hi,
+                           "n": int(fit.n), "events": int(fit.n_events)}
+    at = km.survival_at(fit, list(horizons))
     for h, row in zip(horizons, at.itertuples(index=False)):
         out[f"surv_{h:g}"] = float(row.surv)
         out[f"lower_{h:g}"] = float(row.lower)
@@ -89,11 +89,11 @@ def km_by(df: pd.DataFrame, key: str, group: pd.Series, labels: dict[Any, str],
     -------
     dict
         ``groups`` (label -> :func:`km_summary` dict), ``logrank``
-        (:class:`dmnpc.survival.LogRankResult`).
+        (:class:`dmnpc.stats.km.LogRankResult`).
     """
     ep = endpoint(key)
     groups = {lab: km_summary(df[group.values == val], key, horizons) for val, lab in labels.items()}
-    lr = survival.logrank_test(df[ep.time], df[ep.event], group.values)
+    lr = km.logrank_test(df[ep.time], df[ep.event], group.values)
     return {"groups": groups, "logrank": lr}
 
 
@@ -145,12 +145,12 @@ def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):
     Returns
     -------
     tuple
-        ``(fit, nom, scores)``: the multivariable OS :class:`dmnpc.cox.CoxFit`,
-        the :class:`dmnpc.nomogram.Nomogram` built from it, and the
-        :func:`dmnpc.nomogram.score` table of the cohort (points per term,
+        ``(fit, nom, scores)``: the multivariable OS :class:`dmnpc.stats.cox.CoxFit`,
+        the :class:`dmnpc.stats.nomogram.Nomogram` built from it, and the
+        :func:`dmnpc.stats.nomogram.score` table of the cohort (points per term,
         ``total_points``, ``lp``, ``surv_12``, ``surv_24``), indexed like ``df``.
     """
-    from . import nomogram
+    from dmnpc.stats import nomogram
 
     fit = multivariable(df, "os")
     nom = nomogram.build_nomogram(fit.model, fit.data, times=times)
@@ -192,8 +192,8 @@ class Stratification:
     os, pfs : dict
         :func:`km_by` by risk cohort (low first).
     lrrt_os, lrrt_pfs : pandas.DataFrame
-        :func:`dmnpc.risk.hr_by_stratum`: without- vs with-LRRT within each risk cohort.
-    interaction : dmnpc.risk.InteractionTest
+        :func:`dmnpc.stats.subgroup.hr_by_stratum`: without- vs with-LRRT within each risk cohort.
+    interaction : dmnpc.stats.subgroup.InteractionTest
         LRRT x risk-cohort interaction for OS (the test the subgroup P values stand in for).
     """
 
@@ -212,7 +212,7 @@ def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratifica
 
     ``scores`` (from :func:`os_nomogram`) may be passed to avoid refitting the model.
     """
-    from . import risk as _risk
+    from dmnpc.stats import subgroup as _risk
 
     if scores is None:
         _, _, scores = os_nomogram(df)
@@ -237,20 +237,20 @@ def discrimination(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS,
     Returns
     -------
     dict
-        ``harrell`` (:class:`dmnpc.metrics.ConcordanceResult`, Harrell's C with the
+        ``harrell`` (:class:`dmnpc.stats.discrimination.ConcordanceResult`, Harrell's C with the
         infinitesimal-jackknife CI of ``survival::concordance``), ``uno``
         (Uno's C truncated at the last horizon) and ``auc`` (IPCW cumulative/dynamic
-        AUC at the horizons, :func:`dmnpc.metrics.time_dependent_auc`), all from the
+        AUC at the horizons, :func:`dmnpc.stats.discrimination.time_dependent_auc`), all from the
         nomogram's linear predictor evaluated on the patients it was fitted to.
         ``scores`` (from :func:`os_nomogram`) may be passed to avoid refitting.
     """
-    from . import metrics
+    from dmnpc.stats import discrimination
 
     if scores is None:
         _, _, scores = os_nomogram(df, times)
     t, e, lp = df["os_months"], df["os_event"], scores["lp"]
-    return {"harrell": metrics.harrell_c(t, e, lp), "uno": metrics.uno_c(t, e, lp, tau=max(times)),
-            "auc": metrics.time_dependent_auc(t, e, lp, list(times))}
+    return {"harrell": discrimination.harrell_c(t, e, lp), "uno": discrimination.uno_c(t, e, lp, tau=max(times)),
+            "auc": discrimination.time_dependent_auc(t, e, lp, list(times))}
 
 
 #: Test used for the baseline tables: the audit shows the paper's P values are Fisher's exact
@@ -269,7 +269,7 @@ def table1_p_values(df: pd.DataFrame) -> pd.DataFrame:
         expected cell count under independence, the usual warning sign for
         the chi-square approximation when below 5).
     """
-    from . import tables
+    from dmnpc.paper import tables
 
     cols = {}
     for test in ("chi2", "chi2_yates", "fisher"):
@@ -295,15 +295,15 @@ def cut_points(df: pd.DataFrame) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``ebv_dna`` and ``immuno_cycles``: :class:`dmnpc.cutoffs.CutResult` of the
+        ``ebv_dna`` and ``immuno_cycles``: :class:`dmnpc.stats.roc.CutResult` of the
         ROC of each marker against death (:data:`CUT_OUTCOME`), with pROC's
         midpoint ``threshold`` (the value the paper reports) and the observed
         value at or above it.
     """
-    from . import cutoffs
+    from dmnpc.stats import roc
 
     y = df[CUT_OUTCOME]
-    return {m: cutoffs.youden_cut(df[m], y) for m in ("ebv_dna", "immuno_cycles")}
+    return {m: roc.youden_cut(df[m], y) for m in ("ebv_dna", "immuno_cycles")}
 
 
 #: Bootstrap replicates used by the book for internal validation (rms recommends >= 200).
@@ -325,13 +325,13 @@ def validation(df: pd.DataFrame, B: int = BOOT_B, seed: int = 20240217,
     Returns
     -------
     dict
-        ``validate`` (:class:`dmnpc.validation.ValidationResult`), and per horizon
+        ``validate`` (:class:`dmnpc.stats.validation.ValidationResult`), and per horizon
         ``h``: ``calib_<h>`` (grouped KM calibration with bootstrap correction,
-        :func:`dmnpc.calibration.calibration_km_boot`) and ``smooth_<h>``
-        (:class:`dmnpc.calibration.SmoothCalibration`).
+        :func:`dmnpc.stats.calibration.calibration_km_boot`) and ``smooth_<h>``
+        (:class:`dmnpc.stats.calibration.SmoothCalibration`).
     """
-    from . import calibration
-    from . import validation as _val
+    from dmnpc.stats import calibration
+    from dmnpc.stats import validation as _val
 
     X = design_matrix(df, OS_TERMS, cutoffs_used(df)).to_numpy(float)
     t = df["os_months"].to_numpy(float)

@@ -1,7 +1,7 @@
 """Baseline tables (Tables 1 and 2) and the tests behind their P values.
 
 :func:`baseline_table` builds Table 1 with tableone's ``TableOne`` from the
-paper's groupings (:func:`dmnpc.variables.grouped`): n (%) per level and arm
+paper's groupings (:func:`dmnpc.paper.variables.grouped`): n (%) per level and arm
 (percentages among patients with a known value; missing LDH is a separate
 count row, never imputed), one P value per variable and the name of the test
 that produced it. :func:`table_by_risk_and_lrrt` does the same within each
@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from dmnpc.variables import GROUPINGS, PAPER_CUTOFFS, Cutoffs, Grouping, grouped
+from dmnpc.paper.variables import GROUPINGS, PAPER_CUTOFFS, Cutoffs, Grouping, grouped
 
 __all__ = ["TESTS", "categorical_p_values", "baseline_table", "table_by_risk_and_lrrt", "wide_table"]
 
@@ -187,11 +187,11 @@ def baseline_table(df: pd.DataFrame, by: str, groupings: Sequence[Grouping] = GR
     Parameters
     ----------
     df : pandas.DataFrame
-        A validated cohort (:func:`dmnpc.data.load_cohort`).
+        A validated cohort (:func:`dmnpc.paper.contract.load_cohort`).
     by : str
         Column defining the arms (e.g. ``"lrrt"``).
     groupings : sequence of Grouping, default all of Table 1
-        Row blocks (from :data:`dmnpc.variables.GROUPINGS`).
+        Row blocks (from :data:`dmnpc.paper.variables.GROUPINGS`).
     test : {"chi2", "chi2_yates", "fisher", "auto"}, default "chi2"
         See :func:`categorical_p_values`; the paper says it used the
         chi-square test.
@@ -199,7 +199,7 @@ def baseline_table(df: pd.DataFrame, by: str, groupings: Sequence[Grouping] = GR
         Cut points for the grouped variables (the paper's by default).
     arm_names : mapping, optional
         Value of ``by`` -> arm name; for ``lrrt`` the default is
-        ``{1: "lrrt", 0: "no_lrrt"}`` (as :func:`dmnpc.published.table_counts`).
+        ``{1: "lrrt", 0: "no_lrrt"}`` (as :func:`dmnpc.paper.published.table_counts`).
 
     Returns
     -------
@@ -240,7 +240,7 @@ def baseline_table(df: pd.DataFrame, by: str, groupings: Sequence[Grouping] = GR
     if len(groupings) == 0:
         raise ValueError("no variables given: expected at least one grouping")
 
-    # the paper's groups come from dmnpc.variables.grouped; other Grouping objects are applied directly
+    # the paper's groups come from dmnpc.paper.variables.grouped; other Grouping objects are applied directly
     g_all = grouped(df, cutoffs) if all(g in GROUPINGS for g in groupings) else pd.DataFrame(index=df.index)
     cols = {}
     for g in groupings:

@@ -1,8 +1,8 @@
 """Fidelity table: every published number beside the value a cohort's analysis gives.
 
 The comparison rules and tolerances are those declared in
-:mod:`dmnpc.published` (``published.yaml``), fixed before any cohort existed;
-this module only applies them (through :func:`dmnpc.published.within_tolerance`)
+:mod:`dmnpc.paper.published` (``published.yaml``), fixed before any cohort existed;
+this module only applies them (through :func:`dmnpc.paper.published.within_tolerance`)
 and explains each miss. It is used for the synthetic twin (which was built to
 reproduce the paper) and for a real cohort (where a miss is a finding).
 """
@@ -25,7 +25,7 @@ def lookup(results: dict[str, Any], key: str) -> Any:
     Parameters
     ----------
     results : dict
-        Nested results dictionary (:func:`dmnpc.report.compute_results`).
+        Nested results dictionary (:func:`dmnpc.paper.report.compute_results`).
     key : str
         Dotted path.
 
@@ -83,7 +83,7 @@ def _reason(key: str, value: float, pub: float, rule: str, tol: float | None) ->
 
 def _audit_note(key: str) -> str:
     """What the audit of the published counts says about a missed table P value."""
-    from . import audit
+    from dmnpc.paper import audit
 
     parts = key.split(".")
     table, cohort, var = (1, "all", parts[1]) if parts[0] == "table1_p" else (2, parts[2], parts[3])
@@ -107,14 +107,14 @@ def fidelity(results: dict[str, Any]) -> pd.DataFrame:
     ----------
     results : dict
         Nested results dictionary with the results-JSON layout
-        (:func:`dmnpc.report.compute_results`). Keys ``other.<...>`` are looked
+        (:func:`dmnpc.paper.report.compute_results`). Keys ``other.<...>`` are looked
         up under ``results["other"]`` when present.
 
     Returns
     -------
     pandas.DataFrame
         One row per published number, in the order of
-        :func:`dmnpc.published.numbers`, with columns ``key``, ``published``,
+        :func:`dmnpc.paper.published.numbers`, with columns ``key``, ``published``,
         ``value`` (ours; NaN when not computed), ``kind``, ``tolerance``,
         ``tolerance_rule``, ``within`` (True/False; None when not compared or
         not computed), ``deviation`` (distance in units of the tolerance; NaN
@@ -127,10 +127,10 @@ def fidelity(results: dict[str, Any]) -> pd.DataFrame:
     ValueError
         If ``results`` is not a dictionary.
     """
-    from . import published
+    from dmnpc.paper import published
 
     if not isinstance(results, dict):
-        raise ValueError("results must be the dictionary returned by dmnpc.report.compute_results")
+        raise ValueError("results must be the dictionary returned by dmnpc.paper.report.compute_results")
     rows = []
     for rec in published.numbers().itertuples(index=False):
         key, pub, rule = rec.key, float(rec.value), str(rec.tolerance_rule)
@@ -200,7 +200,7 @@ def summary(table: pd.DataFrame) -> dict[str, int]:
 
 def _check_table(table: pd.DataFrame) -> None:
     if not isinstance(table, pd.DataFrame) or not {"key", "status", "reason"} <= set(table.columns):
-        raise ValueError("expected the table returned by dmnpc.fidelity.fidelity(results)")
+        raise ValueError("expected the table returned by dmnpc.paper.fidelity.fidelity(results)")
 
 
 def table_cells(df: pd.DataFrame, table: int = 1, risk: pd.Series | None = None) -> pd.DataFrame:
@@ -218,14 +218,14 @@ def table_cells(df: pd.DataFrame, table: int = 1, risk: pd.Series | None = None)
     Returns
     -------
     pandas.DataFrame
-        The rows of :func:`dmnpc.published.table_counts` with ``n_cohort``
+        The rows of :func:`dmnpc.paper.published.table_counts` with ``n_cohort``
         (this cohort's count; the level ``missing`` counts missing values) and
         ``equal`` (``n_cohort == n``, the decided count).
     """
     import numpy as np
 
-    from . import published
-    from .variables import grouped
+    from dmnpc.paper import published
+    from dmnpc.paper.variables import grouped
 
     if table == 2 and risk is None:
         raise ValueError("Table 2 needs the risk cohort of every patient (risk='low'/'high')")

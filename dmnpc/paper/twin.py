@@ -2,14 +2,14 @@
 
 The paper's data are "available on request", so the book runs by default on
 this twin (``data/twin/dmnpc_twin.csv``). It is regenerated, byte for byte, by
-``python -m dmnpc.twin --seed 20240217 --out data/twin/dmnpc_twin.csv`` (about
+``python -m dmnpc.paper.twin --seed 20240217 --out data/twin/dmnpc_twin.csv`` (about
 30 s on one core; seeded :class:`numpy.random.Generator`, fixed CSV formatting).
 
 What is matched, and how
 ------------------------
 1. **Counts, exactly.** Every cell of Table 2 (risk cohort x LRRT arm x level of
    each baseline variable) equals the decided count of
-   :func:`dmnpc.published.table_counts` (printed high-risk LRRT "Multiple"
+   :func:`dmnpc.paper.published.table_counts` (printed high-risk LRRT "Multiple"
    lesions 31 read as 32), hence every cell of Table 1, including the five
    missing LDH values (2, 1, 2, 0 in the four cells) and the single ECOG 0
    patient (without LRRT). Within each cell the binary patterns are assigned
@@ -23,7 +23,7 @@ What is matched, and how
 2. **Survival.** OS and PFS times (0.1-month grid, all distinct) and event flags
    are found by a seeded threshold-accepting search that minimises the squared
    deviations from the published numbers in units of their declared
-   tolerances (:mod:`dmnpc.published`): follow-up 17.5 (4.6-52.7) months as the
+   tolerances (:mod:`dmnpc.paper.published`): follow-up 17.5 (4.6-52.7) months as the
    median and range of the OS times, median OS/PFS, 1- and 2-year rates overall,
    by LRRT and by risk group, the log-rank P values, the five-term OS Cox model
    (all five adverse levels HR > 1, P < 0.05), the PFS model (only lesions and
@@ -37,8 +37,8 @@ What is matched, and how
    The search uses private fast surrogates (no tied times, so Breslow, Efron
    and exact likelihoods coincide); the acceptance test
    (``tests/test_twin.py``) and the fidelity table use only the book's engine
-   (:mod:`dmnpc.survival`, :mod:`dmnpc.cox`, :mod:`dmnpc.nomogram`,
-   :mod:`dmnpc.metrics`, :mod:`dmnpc.risk`, :mod:`dmnpc.cutoffs`).
+   (:mod:`dmnpc.stats.km`, :mod:`dmnpc.stats.cox`, :mod:`dmnpc.stats.nomogram`,
+   :mod:`dmnpc.stats.discrimination`, :mod:`dmnpc.stats.subgroup`, :mod:`dmnpc.stats.roc`).
 3. **Cut points.** Youden's index on the ROC curve against OS event status
    (death during follow-up) - pROC/SPSS report the midpoint between adjacent
    observed values - rediscovers 66,600 copies/mL (adjacent values 65,900 and
@@ -116,9 +116,9 @@ def cell_counts() -> dict[tuple[str, str], dict[str, int]]:
     -------
     dict
         ``{(cohort, arm): {"n": ..., indicator: count, "ldh_low": ..., "ldh_high": ...}}``;
-        the decided counts of :func:`dmnpc.published.table_counts` (column ``n``).
+        the decided counts of :func:`dmnpc.paper.published.table_counts` (column ``n``).
     """
-    from . import published
+    from dmnpc.paper import published
 
     t = published.table_counts(2)
     out: dict[tuple[str, str], dict[str, int]] = {}
@@ -430,7 +430,7 @@ def _targets() -> list[tuple[str, float, str, float]]:
     a P value printed just below 0.05 is aimed at the middle of its allowed
     interval on the significant side.
     """
-    from . import published
+    from dmnpc.paper import published
 
     nums = published.numbers()
     out = []
@@ -761,7 +761,7 @@ def generate_twin(seed: int = DEFAULT_SEED, n_iter: int = _N_ITER) -> pd.DataFra
     Returns
     -------
     pandas.DataFrame
-        One row per invented patient, columns of :data:`dmnpc.data.SCHEMA`.
+        One row per invented patient, columns of :data:`dmnpc.paper.contract.SCHEMA`.
     """
     rng = np.random.default_rng(seed)
     counts = cell_counts()
@@ -820,7 +820,7 @@ def twin_csv_text(df: pd.DataFrame) -> str:
         Header plus one line per patient, ``\n`` line ends; ages, EBV DNA and
         LDH as integers, times to 0.1 month, missing LDH as an empty cell.
     """
-    from .data import COLUMNS
+    from dmnpc.paper.contract import COLUMNS
 
     lines = [",".join(COLUMNS)]
     for rec in df[list(COLUMNS)].itertuples(index=False):
@@ -860,8 +860,8 @@ def write_twin(path: str | Path, seed: int = DEFAULT_SEED) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m dmnpc.twin --seed N --out data/twin/dmnpc_twin.csv``."""
-    ap = argparse.ArgumentParser(prog="python -m dmnpc.twin", description="Generate the synthetic twin cohort.")
+    """Command line: ``python -m dmnpc.paper.twin --seed N --out data/twin/dmnpc_twin.csv``."""
+    ap = argparse.ArgumentParser(prog="python -m dmnpc.paper.twin", description="Generate the synthetic twin cohort.")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--out", default="data/twin/dmnpc_twin.csv")
     args = ap.parse_args(argv)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dmnpc import published
+from dmnpc.paper import published
 
 __all__ = ["TESTS", "audit_counts", "audit_p_values", "p_value_match_counts", "audit_summary"]
 

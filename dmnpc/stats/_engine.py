@@ -1,6 +1,6 @@
 """Batched Cox proportional-hazards fits (Efron ties) in NumPy.
 
-Private engine behind :mod:`dmnpc.validation` and :mod:`dmnpc.calibration`.
+Private engine behind :mod:`dmnpc.stats.validation` and :mod:`dmnpc.stats.calibration`.
 Many Cox fits that share one set of survival times are done at once: replicate
 ``b`` is described by integer frequency weights ``w[b]`` (a bootstrap sample is
 the original rows with frequencies 0, 1, 2, ...) and optionally its own

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dmnpc import _coxfast as cf
-from dmnpc._checks import check_horizon, check_survival
-from dmnpc.validation import _check_design, _one_blas_thread, bootstrap_frequencies
+from dmnpc.stats import _engine as cf
+from dmnpc.stats._validate import check_horizon, check_survival
+from dmnpc.stats.validation import _check_design, _one_blas_thread, bootstrap_frequencies
 
 __all__ = [
     "cox_predicted_survival",
@@ -266,7 +266,7 @@ def calibration_km_boot(
         Bootstrap replicates.
     seed : int, optional
         Seed of ``numpy.random.default_rng`` (same samples as
-        :func:`dmnpc.validation.validate_cox` with that seed).
+        :func:`dmnpc.stats.validation.validate_cox` with that seed).
     eps : float, optional
         ``1e-4`` mimics rms's Cox convergence rule; ``None`` converges fully.
     progress : bool

@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from . import analysis, survival
+from dmnpc.paper import analysis
+from dmnpc.stats import km
 
 __all__ = ["compute_results", "package_versions", "CORE_PACKAGES"]
 
@@ -46,7 +47,7 @@ def _num(x: Any) -> float | None:
 
 def _survival_section(df: pd.DataFrame) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    fu = survival.median_followup(df["os_months"], df["os_event"])
+    fu = km.median_followup(df["os_months"], df["os_event"])
     out["followup_median_months"] = _num(fu["median_observed"])
     for key in ("os", "pfs"):
         s = analysis.km_summary(df, key)
@@ -72,14 +73,14 @@ def _cutoffs_section(df: pd.DataFrame) -> dict[str, Any]:
 
 def _other_section(df: pd.DataFrame, st: analysis.Stratification, fit_os: Any) -> dict[str, Any]:
     """Numbers the paper reports outside the public keys (compared by the fidelity report)."""
-    from . import risk
+    from dmnpc.stats import subgroup
 
-    fu = survival.median_followup(df["os_months"], df["os_event"])
+    fu = km.median_followup(df["os_months"], df["os_event"])
     return {"other": {
         "followup_min_months": _num(fu["min"]), "followup_max_months": _num(fu["max"]),
         "followup_reverse_km_months": _num(fu["reverse_km_median"]),
-        "lrrt_in_low": {"pfs_p": _num(risk.hr_record(st.lrrt_pfs, "low")["p"])},
-        "lrrt_in_high": {"pfs_p": _num(risk.hr_record(st.lrrt_pfs, "high")["p"])},
+        "lrrt_in_low": {"pfs_p": _num(subgroup.hr_record(st.lrrt_pfs, "low")["p"])},
+        "lrrt_in_high": {"pfs_p": _num(subgroup.hr_record(st.lrrt_pfs, "high")["p"])},
         # printed as 28.9% (26/90) and 76.7%/23.3%: compared at the paper's rounding
         "local_tx": {"n": int(df["local_tx_mets"].sum()), "prop": round(float(df["local_tx_mets"].mean()), 3)},
         "prop_lrrt": round(float(df["lrrt"].mean()), 3),
@@ -90,7 +91,7 @@ def _other_section(df: pd.DataFrame, st: analysis.Stratification, fit_os: Any) -
 
 
 def _table2_p(df: pd.DataFrame, risk_groups: pd.Series) -> dict[str, dict[str, float | None]]:
-    from . import tables
+    from dmnpc.paper import tables
 
     if risk_groups.nunique() < 2:
         return {}
@@ -115,7 +116,7 @@ def _cox_section(df: pd.DataFrame, fit_os: Any) -> dict[str, Any]:
 
 
 def _nomogram_section(df: pd.DataFrame, nom: Any, scores: pd.DataFrame) -> dict[str, Any]:
-    from . import nomogram
+    from dmnpc.stats import nomogram
 
     disc = analysis.discrimination(df, scores=scores)
     h = disc["harrell"]
@@ -126,7 +127,7 @@ def _nomogram_section(df: pd.DataFrame, nom: Any, scores: pd.DataFrame) -> dict[
 
 
 def _risk_section(df: pd.DataFrame, st: analysis.Stratification) -> dict[str, Any]:
-    from . import risk
+    from dmnpc.stats import subgroup
 
     g = st.risk
     lrrt = df["lrrt"].to_numpy()
@@ -144,7 +145,7 @@ def _risk_section(df: pd.DataFrame, st: analysis.Stratification) -> dict[str, An
         "interaction_p": _num(st.interaction.p),
     }}
     for stratum in ("high", "low"):
-        out[f"lrrt_in_{stratum}"] = _hr(risk.hr_record(st.lrrt_os, stratum))
+        out[f"lrrt_in_{stratum}"] = _hr(subgroup.hr_record(st.lrrt_os, stratum))
     return out
 
 
@@ -154,7 +155,7 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
     Parameters
     ----------
     df : pandas.DataFrame
-        A cohort from :func:`dmnpc.data.load_cohort`.
+        A cohort from :func:`dmnpc.paper.contract.load_cohort`.
 
     Returns
     -------

@@ -52,7 +52,7 @@ def _check_cox_data(data: pd.DataFrame, duration_col: str, event_col: str) -> li
     for c in covs:
         if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):
             raise ValueError(f"predictor {c!r} is not numeric: use 0/1 design columns "
-                             "(dmnpc.variables.design_matrix)")
+                             "(dmnpc.paper.variables.design_matrix)")
     miss = [c for c in data.columns if data[c].isna().any()]
     if miss:
         raise ValueError(f"missing values in {miss}: fit_cox does not drop patients silently; "
@@ -238,7 +238,7 @@ def fit_cox(data: pd.DataFrame, duration_col: str, event_col: str,
     ----------
     data : pandas.DataFrame
         Numeric predictors (e.g. 0/1 columns from
-        :func:`dmnpc.variables.design_matrix`) plus the duration and event
+        :func:`dmnpc.paper.variables.design_matrix`) plus the duration and event
         columns; every other column is a predictor. No missing values.
     duration_col, event_col : str
         Names of the follow-up time and the 0/1 event columns.
@@ -335,7 +335,7 @@ def univariable_screen(df: pd.DataFrame, duration_col: str, event_col: str,
     df : pandas.DataFrame
         Either a frame holding the term columns (numeric) and the duration and
         event columns, or a validated cohort: terms that are not columns are
-        built with :func:`dmnpc.variables.design_matrix`.
+        built with :func:`dmnpc.paper.variables.design_matrix`.
     duration_col, event_col : str
         Follow-up time and 0/1 event columns.
     terms : sequence of str
@@ -368,7 +368,7 @@ def univariable_screen(df: pd.DataFrame, duration_col: str, event_col: str,
     _check_time_event_columns(df, duration_col, event_col)
     missing_cols = [t for t in terms if t not in df.columns]
     if missing_cols:
-        from dmnpc.variables import TERMS, design_matrix
+        from dmnpc.paper.variables import TERMS, design_matrix
 
         unknown = [t for t in missing_cols if t not in TERMS]
         if unknown:

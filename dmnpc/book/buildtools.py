@@ -7,7 +7,7 @@ fingerprint of everything the chapters' results depend on besides their code
 (the package sources, the cohort file's bytes and path, the pinned lock) and
 drops the cache when it changed since the last build.
 
-Run as ``python -m dmnpc.buildtools prepare BOOK_ROOT [--build-dir DIR]``
+Run as ``python -m dmnpc.book.buildtools prepare BOOK_ROOT [--build-dir DIR]``
 (the Makefile does this before every ``jupyter-book build``).
 """
 
@@ -19,11 +19,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from .data import cohort_path
+from dmnpc.paper.contract import cohort_path
 
 __all__ = ["fingerprint", "prepare"]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
 def fingerprint(root: str | Path = ".") -> str:
@@ -77,7 +77,7 @@ def prepare(root: str | Path = ".", build_dir: str | Path | None = None) -> bool
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dmnpc.buildtools")
+    parser = argparse.ArgumentParser(prog="python -m dmnpc.book.buildtools")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("prepare", help="drop the execution cache if dmnpc/, the cohort or the lock changed")
     p.add_argument("root", nargs="?", default=".")

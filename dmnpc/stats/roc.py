@@ -285,8 +285,8 @@ def time_dependent_youden_cut(marker, time, event, horizon: float,
     time-dependent areas under receiver operating characteristic curves for
     censored event times with competing risks. Stat Med 2013;32:5381-5397.
     """
-    from dmnpc.metrics import _g_eval, censoring_km
-    from dmnpc.survival import _check_time_event
+    from dmnpc.stats.discrimination import _g_eval, censoring_km
+    from dmnpc.stats.km import _check_time_event
 
     t, e = _check_time_event(time, event)
     m = np.asarray(marker, dtype=float).ravel()
@@ -307,7 +307,7 @@ def time_dependent_youden_cut(marker, time, event, horizon: float,
     if case.sum() == 0:
         raise ValueError(f"no events by the horizon {tau:g}: a time-dependent ROC needs cases")
     keep = case | ctrl
-    # the censoring distribution as everywhere in the book (dmnpc.metrics): G(T_i-) for cases
+    # the censoring distribution as everywhere in the book (dmnpc.stats.discrimination): G(T_i-) for cases
     ctimes, G = censoring_km(t, e)
     w_case = 1.0 / _g_eval(ctimes, G, t[case], left=True)
     # the control weight 1/G(tau) is common to all controls and cancels in the specificity

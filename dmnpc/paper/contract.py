@@ -36,9 +36,9 @@ __all__ = [
     "example_rows",
 ]
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 REPO_DIR = PACKAGE_DIR.parent
-#: The embedded default cohort: the synthetic twin (see :mod:`dmnpc.twin`).
+#: The embedded default cohort: the synthetic twin (see :mod:`dmnpc.paper.twin`).
 DEFAULT_COHORT = REPO_DIR / "data" / "twin" / "dmnpc_twin.csv"
 #: Environment variable that chooses the cohort for the whole book.
 ENV_VAR = "DMNPC_DATA"

@@ -17,10 +17,10 @@ optimism. The indexes are those of ``rms::validate.cph``:
 
 Two implementations share the bootstrap samples (drawn with NumPy's
 ``default_rng(seed)``): ``method="fast"`` fits all replicates at once with the
-batched Efron Newton-Raphson of :mod:`dmnpc._coxfast` (bootstrap samples as
+batched Efron Newton-Raphson of :mod:`dmnpc.stats._engine` (bootstrap samples as
 frequency weights) and counts concordant pairs over all replicates at once;
 ``method="slow"`` loops over replicates, refits lifelines' ``CoxPHFitter`` on
-the resampled rows and uses :func:`dmnpc.metrics.harrell_c` (the reference).
+the resampled rows and uses :func:`dmnpc.stats.discrimination.harrell_c` (the reference).
 R's random numbers differ from NumPy's, so results equal R's only within Monte
 Carlo error; the apparent indexes are deterministic and equal R's.
 """
@@ -32,9 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dmnpc import _coxfast as cf
-from dmnpc._checks import check_survival
-from dmnpc.metrics import harrell_c
+from dmnpc.stats import _engine as cf
+from dmnpc.stats._validate import check_survival
+from dmnpc.stats.discrimination import harrell_c
 
 __all__ = ["ValidationResult", "validate_cox", "bootstrap_frequencies"]
 
@@ -240,7 +240,7 @@ def validate_cox(
     ----------
     X : array-like or DataFrame, shape (n, p)
         Design matrix of the model (e.g. 0/1 columns of
-        ``dmnpc.variables.design_matrix``).
+        ``dmnpc.paper.variables.design_matrix``).
     time, event : array-like
         Follow-up time and event indicator (1 = event).
     B : int

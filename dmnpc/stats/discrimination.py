@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dmnpc._checks import check_marker, check_survival
+from dmnpc.stats._validate import check_marker, check_survival
 
 __all__ = [
     "ConcordanceResult",

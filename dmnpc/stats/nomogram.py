@@ -34,7 +34,7 @@ coefficients are up to 1.5e-3 (relative) away from the maximum partial likelihoo
 so an rms nomogram drawn with default settings differs from a fully converged fit at that
 level. The references in ``tests/reference/ref_nomogram.R`` use ``cph(..., eps = 1e-10)``;
 a lifelines fit must likewise be converged (``fit_options=dict(precision=1e-20)``, or
-:func:`dmnpc.cox.fit_cox`) for 1e-6 agreement, since lifelines stops *before* applying its last
+:func:`dmnpc.stats.cox.fit_cox`) for 1e-6 agreement, since lifelines stops *before* applying its last
 Newton step.
 
 Continuous predictors: numeric columns with more than 10 distinct values (the
@@ -53,7 +53,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from dmnpc.variables import PAPER_CUTOFFS
+from dmnpc.paper.variables import PAPER_CUTOFFS
 
 __all__ = ["NomogramTerm", "Nomogram", "build_nomogram", "score", "total_points", "points_to_lp",
            "points_to_survival", "survival_to_points", "nomogram_table", "adverse_points", "to_json",

@@ -3,7 +3,7 @@
 Everything lives in ``published.yaml`` next to this module: scalar numbers
 (keys are results-JSON paths, e.g. ``os.surv_24``, ``lrrt_in_high.hr``,
 ``nomogram.c_index``; others ``other.<...>``), Tables 1 and 2 as printed, and
-our decisions on the cells the paper gets wrong (see :mod:`dmnpc.audit`).
+our decisions on the cells the paper gets wrong (see :mod:`dmnpc.paper.audit`).
 Tolerances were fixed in the YAML before any cohort existed.
 
 References
@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from dmnpc.variables import GROUPINGS
+from dmnpc.paper.variables import GROUPINGS
 
 __all__ = ["PUBLISHED_YAML", "load_published", "numbers", "table_counts", "table_p_values",
            "group_sizes", "within_tolerance"]
@@ -181,7 +181,7 @@ def table_counts(table: int) -> pd.DataFrame:
     pandas.DataFrame
         One row per cohort x arm x variable x level with columns ``table``, ``cohort``
         (``'all'`` for Table 1, ``'low'``/``'high'`` for Table 2), ``arm`` (``'lrrt'``,
-        ``'no_lrrt'``), ``variable`` (a :data:`dmnpc.variables.GROUPINGS` name), ``level``
+        ``'no_lrrt'``), ``variable`` (a :data:`dmnpc.paper.variables.GROUPINGS` name), ``level``
         (its label), ``n_printed`` and ``pct_printed`` (NaN where the paper prints nothing),
         ``n`` (decided true count), ``decision`` (evidence; '' when the printed count stands)
         and ``note`` (evidence about a wrong printed percentage whose count stands).

@@ -1,0 +1,18 @@
+"""Generic survival statistics, each checked against R's reference implementation.
+
+This layer knows nothing of Chen et al. (2024) or of the book: it imports
+neither :mod:`dmnpc.paper` nor :mod:`dmnpc.book` (``tests/test_layers.py``
+enforces it). Modules are named by topic:
+
+``km``              Kaplan-Meier, survival at fixed times, medians, log-rank, censoring KM, follow-up
+``cox``             Cox proportional hazards: one Efron engine (single and batched fits), the
+                    fitted-model object :class:`~dmnpc.stats.cox.CoxFit`, univariable screen, PH test
+``discrimination``  Harrell's and Uno's C, IPCW time-dependent AUC and ROC
+``roc``             ROC curves and Youden-optimal cut points (binary and time-dependent), their bootstrap
+``calibration``     grouped (KM) and smooth calibration at a horizon, with bootstrap correction
+``validation``      optimism bootstrap of a Cox model (``rms::validate``)
+``nomogram``        points nomogram of a Cox fit (``rms::nomogram``)
+``contingency``     chi-square, Yates and Fisher (Freeman-Halton) tests of a contingency table
+``subgroup``        risk groups from a score, treatment effects within strata, treatment x stratum interaction
+``_validate``       the one input checker every module uses
+"""
