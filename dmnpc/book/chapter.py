@@ -9,31 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib as mpl
 import pandas as pd
 
+from dmnpc.book import plots
 from dmnpc.paper.contract import load_cohort
 
-__all__ = ["PALETTE", "SEED", "setup", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "compare_table", "pretty_arms", "tolerance_text"]
+__all__ = ["SEED", "setup", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "compare_table", "pretty_arms", "tolerance_text"]
 
 #: Seed used by every chapter that draws random numbers (bootstrap).
 SEED = 20240217
-#: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
-
-
-def _style() -> None:
-    mpl.rcParams.update({
-        "figure.dpi": 110,
-        "savefig.dpi": 200,
-        "font.size": 10,
-        "axes.titlesize": 11,
-        "axes.labelsize": 10,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
-        "legend.frameon": False,
-    })
 
 
 def cohort_label(df: pd.DataFrame) -> str:
@@ -59,7 +43,7 @@ def cohort_banner(df: pd.DataFrame) -> str:
 
 def setup() -> pd.DataFrame:
     """Load the cohort chosen by ``DMNPC_DATA`` (default: the twin) and set the figure style."""
-    _style()
+    plots.set_style()
     return load_cohort()
 
 

@@ -342,3 +342,31 @@ def validation(df: pd.DataFrame, B: int = BOOT_B, seed: int = 20240217,
         pred = calibration.cox_predicted_survival(X, t, e, h)
         out[f"smooth_{h:g}"] = calibration.calibration_smooth(pred, t, e, h)
     return out
+
+
+def flow_counts(df: pd.DataFrame, risk: pd.Series | None = None) -> pd.DataFrame:
+    """Count the boxes of the patient-flow diagram (the paper's Fig. 1) from the cohort.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A validated cohort.
+    risk : pandas.Series, optional
+        'low'/'high' risk cohort per patient (from the nomogram); adds the
+        risk x LRRT boxes when given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``box``, ``parent``, ``label``, ``n`` (one row per box).
+    """
+    rows = [{"box": "all", "parent": "", "label": "Included: dmNPC, first-line\nchemoimmunotherapy",
+             "n": int(len(df))}]
+    for arm, lab in ((1, "LRRT"), (0, "Without LRRT")):
+        rows.append({"box": f"lrrt{arm}", "parent": "all", "label": lab, "n": int((df["lrrt"] == arm).sum())})
+    if risk is not None:
+        for arm, lab in ((1, "LRRT"), (0, "Without LRRT")):
+            for r in ("low", "high"):
+                rows.append({"box": f"lrrt{arm}_{r}", "parent": f"lrrt{arm}",
+                             "label": f"{r.capitalize()} risk", "n": int(((df["lrrt"] == arm) & (risk == r)).sum())})
+    return pd.DataFrame(rows)

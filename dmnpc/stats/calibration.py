@@ -36,7 +36,6 @@ __all__ = [
     "calibration_smooth",
     "calibration_hare_or_spline",
     "rcs_basis",
-    "plot_calibration",
 ]
 
 _Z975 = 1.959963984540054
@@ -471,66 +470,3 @@ def calibration_smooth(pred, time, event, horizon: float, nk: int = 3, eps: floa
 
 #: Alias with the name used in the project plan.
 calibration_hare_or_spline = calibration_smooth
-
-
-def plot_calibration(
-    groups: pd.DataFrame | None = None,
-    smooth: SmoothCalibration | None = None,
-    ax=None,
-    scale: str = "survival",
-    label: str = "",
-):
-    """Calibration plot: grouped KM points with 95% CIs and/or the smooth curve, with the diagonal.
-
-    Parameters
-    ----------
-    groups : DataFrame, optional
-        Output of :func:`calibration_km` or :func:`calibration_km_boot` (then the
-        bootstrap-corrected points are added as crosses).
-    smooth : SmoothCalibration, optional
-        Output of :func:`calibration_smooth`.
-    ax : matplotlib Axes, optional
-    scale : {"survival", "risk"}
-        Axis scale for the smooth curve (grouped points are on the survival scale
-        and are converted when ``"risk"``).
-    label : str
-        Legend prefix.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if groups is None and smooth is None:
-        raise ValueError("Give grouped calibration results, a smooth calibration, or both.")
-    if scale not in ("survival", "risk"):
-        raise ValueError("scale must be 'survival' or 'risk'.")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
-    conv = (lambda s: s) if scale == "survival" else (lambda s: 1 - s)  # noqa: E731
-    if groups is not None:
-        g = groups.dropna(subset=["km"])
-        x = conv(g["mean_predicted"].to_numpy())
-        y = conv(g["km"].to_numpy())
-        lo = conv(g["km_lower"].to_numpy())
-        hi = conv(g["km_upper"].to_numpy())
-        yerr = np.vstack([np.abs(y - np.minimum(lo, hi)), np.abs(np.maximum(lo, hi) - y)])
-        ax.errorbar(x, y, yerr=yerr, fmt="o-", capsize=3, label=f"{label}Kaplan-Meier (95% CI)".strip())
-        if "km_corrected" in g:
-            ax.plot(x, conv(g["km_corrected"].to_numpy()), "x", ms=8, label=f"{label}bootstrap-corrected".strip())
-    if smooth is not None:
-        c = smooth.curve
-        if scale == "survival":
-            ax.plot(c["predicted_survival"], c["observed_survival"], "-", label=f"{label}smooth (ICI {smooth.ici:.3f})".strip())
-        else:
-            ax.plot(c["predicted_risk"], c["observed_risk"], "-", label=f"{label}smooth (ICI {smooth.ici:.3f})".strip())
-    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
-    what = "survival" if scale == "survival" else "risk"
-    ax.set_xlabel(f"Predicted {what} probability")
-    ax.set_ylabel(f"Observed {what} probability")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1)
-    ax.set_aspect("equal")
-    ax.legend(loc="upper left", frameon=False)
-    return ax

@@ -25,7 +25,7 @@ from scipy import stats
 from lifelines.exceptions import ConvergenceError
 
 __all__ = ["CoxFit", "MonotoneLikelihoodError", "fit_cox", "univariable_screen", "ph_test",
-           "efron_score_information", "plot_forest"]
+           "efron_score_information"]
 
 
 class MonotoneLikelihoodError(ValueError):
@@ -494,66 +494,3 @@ def ph_test(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["term", "chisq", "df"])
     out["p"] = stats.chi2.sf(out["chisq"], out["df"])
     return out
-
-
-# ----------------------------------------------------------------------------- forest plot
-def plot_forest(summary_df: pd.DataFrame, ax=None, labels: dict | None = None,
-                color: str = "#0072B2", title: str | None = None):
-    """Forest plot of hazard ratios with confidence intervals on a log scale.
-
-    Parameters
-    ----------
-    summary_df : pandas.DataFrame
-        With columns ``term``, ``hr``, ``lower``, ``upper`` and optionally ``p``
-        (e.g. ``CoxFit.summary`` or :func:`univariable_screen`); rows with a
-        missing HR are skipped.
-    ax : matplotlib.axes.Axes, optional
-    labels : dict, optional
-        Display label per term.
-    color : str
-        Marker colour.
-    title : str, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    need = {"term", "hr", "lower", "upper"}
-    if not need.issubset(summary_df.columns):
-        raise ValueError(f"summary_df needs columns {sorted(need)}")
-    s = summary_df.dropna(subset=["hr", "lower", "upper"]).reset_index(drop=True)
-    if len(s) == 0:
-        raise ValueError("nothing to draw: no term has an estimated hazard ratio")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.45 * len(s) + 1.2))
-    y = np.arange(len(s))[::-1]
-    ax.hlines(y, s["lower"], s["upper"], color=color, lw=1.5)
-    ax.plot(s["hr"], y, "s", color=color, ms=6)
-    ax.axvline(1.0, color="0.4", ls="--", lw=0.8)
-    ax.set_xscale("log")
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(0.1, 0.2, 0.5, 1.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    names = [labels.get(t, t) if labels else t for t in s["term"]]
-    ax.set_yticks(y, names)
-    ax.set_xlabel("Hazard ratio (log scale)")
-    lo = min(float(s["lower"].min()), 1.0)
-    hi = max(float(s["upper"].max()), 1.0)
-    ax.set_xlim(lo / 1.3, hi * 1.3)
-    # HR (CI) and P printed to the right of the axes (x in axes fraction, y in data units)
-    from matplotlib.transforms import blended_transform_factory
-
-    trans = blended_transform_factory(ax.transAxes, ax.transData)
-    for yi, (_, r) in zip(y, s.iterrows()):
-        txt = f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})"
-        if "p" in s.columns and pd.notna(r.get("p")):
-            txt += f"  P={r.p:.3f}" if r.p >= 0.001 else "  P<0.001"
-        ax.text(1.03, yi, txt, transform=trans, va="center", ha="left", fontsize=8)
-    ax.set_ylim(-0.7, len(s) - 0.3)
-    if title:
-        ax.set_title(title)
-    return ax

@@ -32,7 +32,6 @@ __all__ = [
     "censoring_km",
     "time_dependent_auc",
     "td_roc_curve",
-    "plot_td_roc",
 ]
 
 _Z975 = 1.959963984540054
@@ -377,41 +376,3 @@ def td_roc_curve(time, event, risk, horizon: float) -> pd.DataFrame:
             "tpr": np.concatenate([[0.0], tpr]),
         }
     )
-
-
-def plot_td_roc(time, event, risk, times, ax=None, labels: list[str] | None = None):
-    """Draw time-dependent ROC curves, one per horizon, with the AUC in the legend.
-
-    Parameters
-    ----------
-    time, event, risk : array-like
-        As in :func:`time_dependent_auc`.
-    times : float or sequence of float
-        Horizons.
-    ax : matplotlib Axes, optional
-        Axes to draw on (a new figure when ``None``).
-    labels : list of str, optional
-        Legend label per horizon (default ``"t = <time>"``).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
-    hs = np.atleast_1d(np.asarray(times, dtype=float))
-    aucs = time_dependent_auc(time, event, risk, hs)
-    for k, h in enumerate(hs):
-        roc = td_roc_curve(time, event, risk, h)
-        lab = labels[k] if labels is not None else f"t = {h:g}"
-        ax.step(roc["fpr"], roc["tpr"], where="post", label=f"{lab} (AUC {aucs['auc'].iloc[k]:.3f})")
-    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
-    ax.set_xlabel("1 - specificity (false-positive rate)")
-    ax.set_ylabel("Sensitivity (true-positive rate)")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.01)
-    ax.set_aspect("equal")
-    ax.legend(loc="lower right", frameon=False)
-    return ax

@@ -12,12 +12,12 @@ numerical precision; ``tests/reference/ref_survival.R`` holds the R code and
   reports) and the reverse Kaplan-Meier median (Schemper & Smith 1996).
 
 Times may be in any unit (the cohort uses months); events are 1 (event) or
-0 (censored). Drawing lives in :func:`plot_km`, apart from the computations.
+0 (censored). Drawing lives in :func:`dmnpc.book.plots.plot_km`, apart from the computations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,13 +33,7 @@ __all__ = [
     "number_at_risk",
     "logrank_test",
     "median_followup",
-    "plot_km",
-    "OKABE_ITO",
 ]
-
-#: Colour-blind-safe palette (Okabe & Ito 2008), in drawing order.
-OKABE_ITO: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
-                              "#F0E442", "#000000")
 
 # survival's print.survfit treats a survival within sqrt(machine epsilon) of 0.5 as 0.5.
 _MEDIAN_TOL = float(np.finfo(float).eps) ** 0.5
@@ -445,90 +439,3 @@ def median_followup(time, event) -> dict[str, float]:
     return {"median_observed": float(np.median(t)), "min": float(t.min()), "max": float(t.max()),
             "reverse_km_median": med, "reverse_km_lower": lo, "reverse_km_upper": hi,
             "n": int(t.size), "n_censored": int((e == 0).sum())}
-
-
-# ----------------------------------------------------------------------------- drawing
-def plot_km(km_by_group: Mapping[str, KMResult] | KMResult, ax=None, at_risk: bool = True,
-            risk_times: Sequence[float] | None = None, ci: bool = True, censor_marks: bool = True,
-            colors: Sequence[str] = OKABE_ITO, xlabel: str = "Time (months)",
-            ylabel: str = "Survival probability", title: str | None = None):
-    """Draw Kaplan-Meier curves with censoring marks, CI bands and a numbers-at-risk table.
-
-    Parameters
-    ----------
-    km_by_group : KMResult or mapping of label to KMResult
-        Curves to draw, in the mapping's order (from :func:`kaplan_meier`).
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on; a new figure is made if omitted.
-    at_risk : bool, default True
-        Print the numbers at risk under the axes at ``risk_times``.
-    risk_times : sequence of float, optional
-        Times for the at-risk table (default: the x tick positions).
-    ci : bool, default True
-        Shade the pointwise confidence band.
-    censor_marks : bool, default True
-        Mark censoring times with ``+``.
-    colors : sequence of str
-        Line colours; the default is the colour-blind-safe Okabe-Ito palette.
-    xlabel, ylabel, title : str
-        Axis labels and optional title.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.transforms import blended_transform_factory
-
-    if isinstance(km_by_group, KMResult):
-        km_by_group = {"All patients": km_by_group}
-    if len(km_by_group) == 0:
-        raise ValueError("nothing to draw: give at least one Kaplan-Meier result")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4.5))
-    tmax = 0.0
-    for i, (label, km) in enumerate(km_by_group.items()):
-        tab = km.table
-        col = colors[i % len(colors)]
-        x = np.r_[0.0, tab["time"].to_numpy()]
-        y = np.r_[1.0, tab["surv"].to_numpy()]
-        ax.step(x, y, where="post", color=col, lw=1.6, label=label)
-        if ci:
-            lo = np.r_[1.0, tab["lower"].to_numpy(float)]
-            hi = np.r_[1.0, tab["upper"].to_numpy(float)]
-            ax.fill_between(x, lo, hi, step="post", color=col, alpha=0.15, lw=0)
-        if censor_marks:
-            c = tab[tab["n_censor"] > 0]
-            ax.plot(c["time"], c["surv"], ls="none", marker="+", ms=7, mew=1.2, color=col)
-        tmax = max(tmax, float(x.max()))
-    ax.set_xlim(0, tmax * 1.02 if tmax > 0 else 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if title:
-        ax.set_title(title)
-    if len(km_by_group) > 1 or "All patients" not in km_by_group:
-        ax.legend(frameon=False, loc="lower left")
-    if at_risk:
-        if risk_times is None:
-            risk_times = [v for v in ax.get_xticks() if 0 <= v <= tmax]
-        # offsets in points below the x axis, so the table keeps its place when the figure is
-        # resized or tight_layout() moves the axes (it includes these texts in the layout)
-        trans = blended_transform_factory(ax.transData, ax.transAxes)
-        base = 40.0
-        ax.annotate("Number at risk", xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -base),
-                    textcoords="offset points", ha="left", va="top", fontsize=9, fontweight="bold")
-        for i, (label, km) in enumerate(km_by_group.items()):
-            tab = km.table
-            tt = tab["time"].to_numpy()
-            nr = tab["n_risk"].to_numpy()
-            dy = -(base + 13.0 * (i + 1))
-            ax.annotate(str(label), xy=(0.0, 0.0), xycoords="axes fraction", xytext=(-14, dy),
-                        textcoords="offset points", ha="right", va="top", fontsize=8,
-                        color=colors[i % len(colors)])
-            for rt in risk_times:
-                j = int(np.searchsorted(tt, rt, side="left"))
-                n = int(nr[j]) if j < len(tt) else 0
-                ax.annotate(str(n), xy=(rt, 0.0), xycoords=trans, xytext=(0, dy),
-                            textcoords="offset points", ha="center", va="top", fontsize=8)
-    return ax

@@ -57,7 +57,7 @@ from dmnpc.paper.variables import PAPER_CUTOFFS
 
 __all__ = ["NomogramTerm", "Nomogram", "build_nomogram", "score", "total_points", "points_to_lp",
            "points_to_survival", "survival_to_points", "nomogram_table", "adverse_points", "to_json",
-           "plot_nomogram", "r_pretty", "PAPER_TERM_LABELS", "PAPER_LEVEL_LABELS", "JSON_FORMAT"]
+           "r_pretty", "PAPER_TERM_LABELS", "PAPER_LEVEL_LABELS", "JSON_FORMAT"]
 
 #: Identifier and version of the :func:`to_json` document (bump the version on any change of keys).
 JSON_FORMAT = ("dmnpc-nomogram", 1)
@@ -688,108 +688,3 @@ def to_json(nom: Nomogram) -> dict:
         "axes": {"total_points": list(nom.total_points_axis), "lp": list(nom.lp_axis)},
         "examples": examples,
     }
-
-
-# --------------------------------------------------------------------------- plot
-def _thin(pos: Sequence[float], labels: Sequence[str], char_width: float) -> list[int]:
-    """Indices of ticks whose labels do not overlap; rounder labels (fewer characters) win."""
-    order = sorted(range(len(pos)), key=lambda i: (len(labels[i]), pos[i]))
-    keep: list[int] = []
-    for i in order:
-        if all(abs(pos[i] - pos[j]) >= (len(labels[i]) + len(labels[j])) / 2 * char_width + char_width
-               for j in keep):
-            keep.append(i)
-    return sorted(keep, key=lambda i: pos[i])
-
-
-def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fontsize: float = 9):
-    """Draw the nomogram in the style of ``plot.nomogram`` (rms).
-
-    Rows from top to bottom: Points (0..max_points), one axis per predictor with its level
-    labels, Total points, optionally the linear predictor, then one axis per time with round
-    survival probabilities at their Total-points positions. The Total-points and survival axes
-    are compressed so that the whole Total-points axis has the width of the Points axis.
-
-    Parameters
-    ----------
-    nom : Nomogram
-    ax : matplotlib.axes.Axes, optional
-        Drawn into a new figure when omitted.
-    show_lp : bool
-        Add the linear-predictor axis (rms draws it by default; papers usually omit it).
-    fontsize : float
-        Font size of tick labels (axis titles are one point larger).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    nrows = 2 + len(nom.terms) + int(show_lp) + len(nom.times)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.55 * nrows + 0.6))
-    W = nom.max_points
-    tp_max = max(nom.total_points_axis)
-    comp = W / tp_max  # total points -> drawing x
-    tick_len = 0.12
-    char_w = 0.0125 * W * fontsize / 9  # approximate label character width in x units
-
-    def axis_row(y: float, title: str, xs: Sequence[float], labels: Sequence[str],
-                 line: tuple[float, float] | None = None, minor: Sequence[float] = (),
-                 labels_below: bool = False) -> None:
-        lo, hi = line if line is not None else (min(xs), max(xs))
-        ax.plot([lo, hi], [y, y], color="black", lw=0.9, solid_capstyle="butt")
-        for x, lab in zip(xs, labels):
-            ax.plot([x, x], [y, y + tick_len], color="black", lw=0.9)
-            ax.text(x, y + (-tick_len - 0.05 if labels_below else tick_len + 0.05), lab,
-                    ha="center", va="top" if labels_below else "bottom", fontsize=fontsize)
-        for x in minor:
-            ax.plot([x, x], [y, y + tick_len / 2], color="black", lw=0.6)
-        ax.text(-0.04 * W, y, title, ha="right", va="center", fontsize=fontsize + 1)
-
-    y = 0.0
-    step = 10 if W >= 50 else W / 5
-    pts_ticks = np.arange(0, W + 1e-9, step)
-    axis_row(y, "Points", pts_ticks, [f"{v:g}" for v in pts_ticks], line=(0, W),
-             minor=[v for v in np.arange(0, W + 1e-9, step / 5) if not np.isclose(v % step, 0)
-                    and not np.isclose(v % step, step)])
-    for t in nom.terms:
-        y -= 1
-        pos, labs = list(t.points), list(t.level_labels)
-        if t.kind == "continuous":
-            keep = _thin(pos, labs, char_w)
-            pos, labs = [pos[i] for i in keep], [labs[i] for i in keep]
-        if len(pos) == 2 and abs(pos[0] - pos[1]) < (len(labs[0]) + len(labs[1])) / 2 * char_w + char_w:
-            # two close levels: put the second label below the line so they do not collide
-            axis_row(y, t.label, pos[:1], labs[:1], line=(min(t.points), max(t.points)))
-            axis_row(y, t.label, pos[1:], labs[1:], line=(min(t.points), max(t.points)),
-                     labels_below=True)
-        else:
-            axis_row(y, t.label, pos, labs, line=(min(t.points), max(t.points)))
-    y -= 1
-    tps = np.asarray(nom.total_points_axis)
-    mids = (tps[:-1] + tps[1:]) / 2 * comp
-    axis_row(y, "Total points", tps * comp, [f"{v:g}" for v in tps], line=(0, W), minor=mids)
-    if show_lp:
-        y -= 1
-        lp = np.asarray(nom.lp_axis)
-        x = (lp - nom.intercept) * nom.scale * comp
-        ok = np.flatnonzero((x >= -1e-9) & (x <= W + 1e-9))
-        labs = [f"{v:g}" for v in lp[ok]]
-        keep = _thin(list(x[ok]), labs, char_w)
-        axis_row(y, "Linear predictor", x[ok][keep], [labs[i] for i in keep])
-    for t, lab in zip(nom.times, nom.time_labels):
-        y -= 1
-        tk = nom.survival_ticks[nom.survival_ticks["time"] == t]
-        if len(tk) == 0:
-            continue
-        x = tk["total_points"].to_numpy() * comp
-        labs = [f"{v:g}" for v in tk["survival"].to_numpy()]
-        keep = _thin(list(x), labs, char_w)
-        dropped = [x[i] for i in range(len(x)) if i not in keep]
-        axis_row(y, lab, x[keep], [labs[i] for i in keep], minor=dropped)
-    ax.set_xlim(-0.02 * W, 1.03 * W)
-    ax.set_ylim(y - 0.6, 0.7)
-    ax.axis("off")
-    return ax

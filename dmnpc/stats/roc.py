@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CutResult", "roc_curve", "youden_cut", "time_dependent_youden_cut",
-           "bootstrap_cut_distribution", "plot_roc"]
+           "bootstrap_cut_distribution"]
 
 
 # ----------------------------------------------------------------------------- checkers
@@ -369,50 +369,3 @@ def bootstrap_cut_distribution(marker, outcome, B: int = 1000, seed: int = 20240
                                       "specificity", "youden", "auc"])
     out.attrs["original"] = _best(m, y, direction)
     return out
-
-
-# ----------------------------------------------------------------------------- drawing
-def plot_roc(roc_df: pd.DataFrame, cut: CutResult | None = None, ax=None, color: str = "#0072B2",
-             label: str | None = None):
-    """Draw a ROC curve (sensitivity against 1 - specificity) and mark the chosen cut.
-
-    Parameters
-    ----------
-    roc_df : pandas.DataFrame
-        From :func:`roc_curve`.
-    cut : CutResult, optional
-        Point to mark and annotate (e.g. from :func:`youden_cut`).
-    ax : matplotlib.axes.Axes, optional
-    color : str
-    label : str, optional
-        Legend label; the AUC is appended when known.
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-    """
-    import matplotlib.pyplot as plt
-
-    if not {"sensitivity", "specificity"}.issubset(roc_df.columns):
-        raise ValueError("roc_df needs columns 'sensitivity' and 'specificity' (use roc_curve)")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(4.5, 4.5))
-    auc = roc_df.attrs.get("auc")
-    lab = label or "ROC"
-    if auc is not None:
-        lab += f" (AUC {auc:.3f})"
-    ax.plot(1 - roc_df["specificity"], roc_df["sensitivity"], color=color, lw=1.8, label=lab,
-            drawstyle="default")
-    ax.plot([0, 1], [0, 1], ls="--", color="0.6", lw=0.8)
-    if cut is not None:
-        ax.plot(1 - cut.specificity, cut.sensitivity, "o", color="#D55E00", ms=7)
-        ax.annotate(f"cut {cut.threshold:g}\nsens {cut.sensitivity:.2f}, spec {cut.specificity:.2f}",
-                    (1 - cut.specificity, cut.sensitivity), textcoords="offset points",
-                    xytext=(10, -28), fontsize=8)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.01)
-    ax.set_aspect("equal")
-    ax.set_xlabel("1 - specificity")
-    ax.set_ylabel("Sensitivity")
-    ax.legend(frameon=False, loc="lower right")
-    return ax

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dmnpc.book import plots
 from dmnpc.stats import discrimination as M
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "metrics.json").read_text())
 GBSG = pd.read_csv(HERE / "data" / "gbsg.csv")
 T = GBSG["rfstime"].to_numpy(float)
@@ -123,7 +124,7 @@ def test_roc_area_equals_auc():
 def test_plot_td_roc_returns_axes():
     import matplotlib.pyplot as plt
 
-    ax = M.plot_td_roc(T, E, LP, [365, 730])
+    ax = plots.plot_td_roc(T, E, LP, [365, 730])
     assert len(ax.get_lines()) == 3
     plt.close("all")
 

@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dmnpc.book.plots import plot_forest
 from dmnpc.stats import cox
-from dmnpc.stats.cox import CoxFit, efron_score_information, fit_cox, ph_test, plot_forest, univariable_screen
+from dmnpc.stats.cox import CoxFit, efron_score_information, fit_cox, ph_test, univariable_screen
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "cox.json").read_text())
 GBSG = pd.read_csv(HERE / "data" / "gbsg.csv")
 TERMS = REF["gbsg_terms"]
@@ -216,8 +217,8 @@ def test_rare_level_where_lifelines_overshoots_agrees_with_coxph():
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
 
-    d = pd.read_csv(Path(__file__).parent / "data" / "cox_rare_level.csv")
-    ref = json.loads((Path(__file__).parent / "reference" / "cox_rare_level.json").read_text())
+    d = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "cox_rare_level.csv")
+    ref = json.loads((Path(__file__).resolve().parents[1] / "reference" / "cox_rare_level.json").read_text())
     with pytest.raises(ConvergenceError):  # the failure the fallback exists for
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -231,7 +232,7 @@ def test_rare_level_where_lifelines_overshoots_agrees_with_coxph():
 
 def test_no_maximum_after_lifelines_failure_is_a_clear_error(monkeypatch):
     # when lifelines fails and step-halving Newton finds no maximum either, say so plainly
-    d = pd.read_csv(Path(__file__).parent / "data" / "cox_rare_level.csv")
+    d = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "cox_rare_level.csv")
     monkeypatch.setattr(cox, "_polish", lambda *a, **k: None)
     with pytest.raises(cox.MonotoneLikelihoodError, match=r"no finite maximum \(monotone likelihood\)"):
         cox.fit_cox(d, "time", "event")

@@ -13,7 +13,7 @@ import pytest
 from dmnpc.paper.tables import baseline_table, categorical_p_values, table_by_risk_and_lrrt, wide_table
 from dmnpc.paper.variables import GROUPINGS
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "tables.json").read_text())
 RTOL = 1e-6
 BY_NAME = {g.name: g for g in GROUPINGS}

@@ -16,7 +16,7 @@ from dmnpc.stats import _engine as cf
 from dmnpc.stats import validation as V
 from dmnpc.stats.discrimination import harrell_c
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "validation.json").read_text())
 GBSG = pd.read_csv(HERE / "data" / "gbsg.csv")
 COLS = ["age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"]

@@ -14,11 +14,12 @@ from lifelines import CoxPHFitter
 
 matplotlib.use("Agg")
 
+from dmnpc.book.plots import plot_nomogram
 from dmnpc.stats.nomogram import (PAPER_LEVEL_LABELS, adverse_points, build_nomogram, nomogram_table,  # noqa: E402
-                            plot_nomogram, points_to_lp, points_to_survival, r_pretty, score,
+                            points_to_lp, points_to_survival, r_pretty, score,
                             survival_to_points, to_json, total_points)
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "nomogram.json").read_text())
 RTOL = 1e-6
 LN2 = math.log(2.0)

@@ -12,7 +12,7 @@ from scipy import stats
 
 from dmnpc.stats.subgroup import InteractionTest, hr_by_stratum, hr_record, interaction_test, risk_groups
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "risk.json").read_text())
 RTOL = 1e-6
 

@@ -10,7 +10,7 @@ import pytest
 
 from dmnpc.paper import audit, published
 
-REF = Path(__file__).parent / "reference" / "audit.json"
+REF = Path(__file__).resolve().parents[1] / "reference" / "audit.json"
 REL = 1e-6
 
 

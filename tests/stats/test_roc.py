@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dmnpc.stats.roc import (bootstrap_cut_distribution, plot_roc, roc_curve, time_dependent_youden_cut,
+from dmnpc.book.plots import plot_roc
+from dmnpc.stats.roc import (bootstrap_cut_distribution, roc_curve, time_dependent_youden_cut,
                            youden_cut)
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "cutoffs.json").read_text())
 GBSG = pd.read_csv(HERE / "data" / "gbsg.csv")
 RTOL = 1e-6

@@ -12,10 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dmnpc.book.plots import plot_km
 from dmnpc.stats.km import (KMResult, kaplan_meier, logrank_test, median_followup, median_survival,
-                            number_at_risk, plot_km, survival_at)
+                            number_at_risk, survival_at)
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "survival.json").read_text())
 GBSG = pd.read_csv(HERE / "data" / "gbsg.csv")
 RTOL = 1e-6

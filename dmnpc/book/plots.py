@@ -1,0 +1,458 @@
+"""Every figure of the book, drawn with one palette and one style.
+
+Computation lives in :mod:`dmnpc.stats` and :mod:`dmnpc.paper`; the functions here
+only draw what those return (a Kaplan-Meier fit, a Cox summary, a ROC table, a
+calibration result, a nomogram, the flow counts) and return the matplotlib Axes.
+:func:`set_style` is called once per chapter by :func:`dmnpc.book.chapter.setup`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.transforms import blended_transform_factory
+
+from dmnpc.stats import discrimination
+from dmnpc.stats.calibration import SmoothCalibration
+from dmnpc.stats.km import KMResult
+from dmnpc.stats.nomogram import Nomogram
+from dmnpc.stats.roc import CutResult
+
+__all__ = ["PALETTE", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
+           "plot_nomogram", "plot_flow"]
+
+#: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
+PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
+                            "#000000")
+
+
+def set_style() -> None:
+    """The book's figure style: the palette, readable fonts, no top/right spines."""
+    mpl.rcParams.update({
+        "figure.dpi": 110,
+        "savefig.dpi": 200,
+        "font.size": 10,
+        "axes.titlesize": 11,
+        "axes.labelsize": 10,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
+        "legend.frameon": False,
+    })
+
+
+def plot_km(km_by_group: Mapping[str, KMResult] | KMResult, ax=None, at_risk: bool = True,
+            risk_times: Sequence[float] | None = None, ci: bool = True, censor_marks: bool = True,
+            colors: Sequence[str] = PALETTE, xlabel: str = "Time (months)",
+            ylabel: str = "Survival probability", title: str | None = None):
+    """Draw Kaplan-Meier curves with censoring marks, CI bands and a numbers-at-risk table.
+
+    Parameters
+    ----------
+    km_by_group : KMResult or mapping of label to KMResult
+        Curves to draw, in the mapping's order (from :func:`kaplan_meier`).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made if omitted.
+    at_risk : bool, default True
+        Print the numbers at risk under the axes at ``risk_times``.
+    risk_times : sequence of float, optional
+        Times for the at-risk table (default: the x tick positions).
+    ci : bool, default True
+        Shade the pointwise confidence band.
+    censor_marks : bool, default True
+        Mark censoring times with ``+``.
+    colors : sequence of str
+        Line colours; the default is the colour-blind-safe Okabe-Ito palette.
+    xlabel, ylabel, title : str
+        Axis labels and optional title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+
+    if isinstance(km_by_group, KMResult):
+        km_by_group = {"All patients": km_by_group}
+    if len(km_by_group) == 0:
+        raise ValueError("nothing to draw: give at least one Kaplan-Meier result")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.5))
+    tmax = 0.0
+    for i, (label, km) in enumerate(km_by_group.items()):
+        tab = km.table
+        col = colors[i % len(colors)]
+        x = np.r_[0.0, tab["time"].to_numpy()]
+        y = np.r_[1.0, tab["surv"].to_numpy()]
+        ax.step(x, y, where="post", color=col, lw=1.6, label=label)
+        if ci:
+            lo = np.r_[1.0, tab["lower"].to_numpy(float)]
+            hi = np.r_[1.0, tab["upper"].to_numpy(float)]
+            ax.fill_between(x, lo, hi, step="post", color=col, alpha=0.15, lw=0)
+        if censor_marks:
+            c = tab[tab["n_censor"] > 0]
+            ax.plot(c["time"], c["surv"], ls="none", marker="+", ms=7, mew=1.2, color=col)
+        tmax = max(tmax, float(x.max()))
+    ax.set_xlim(0, tmax * 1.02 if tmax > 0 else 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if len(km_by_group) > 1 or "All patients" not in km_by_group:
+        ax.legend(frameon=False, loc="lower left")
+    if at_risk:
+        if risk_times is None:
+            risk_times = [v for v in ax.get_xticks() if 0 <= v <= tmax]
+        # offsets in points below the x axis, so the table keeps its place when the figure is
+        # resized or tight_layout() moves the axes (it includes these texts in the layout)
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        base = 40.0
+        ax.annotate("Number at risk", xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -base),
+                    textcoords="offset points", ha="left", va="top", fontsize=9, fontweight="bold")
+        for i, (label, km) in enumerate(km_by_group.items()):
+            tab = km.table
+            tt = tab["time"].to_numpy()
+            nr = tab["n_risk"].to_numpy()
+            dy = -(base + 13.0 * (i + 1))
+            ax.annotate(str(label), xy=(0.0, 0.0), xycoords="axes fraction", xytext=(-14, dy),
+                        textcoords="offset points", ha="right", va="top", fontsize=8,
+                        color=colors[i % len(colors)])
+            for rt in risk_times:
+                j = int(np.searchsorted(tt, rt, side="left"))
+                n = int(nr[j]) if j < len(tt) else 0
+                ax.annotate(str(n), xy=(rt, 0.0), xycoords=trans, xytext=(0, dy),
+                            textcoords="offset points", ha="center", va="top", fontsize=8)
+    return ax
+
+def plot_forest(summary_df: pd.DataFrame, ax=None, labels: dict | None = None,
+                color: str = PALETTE[0], title: str | None = None):
+    """Forest plot of hazard ratios with confidence intervals on a log scale.
+
+    Parameters
+    ----------
+    summary_df : pandas.DataFrame
+        With columns ``term``, ``hr``, ``lower``, ``upper`` and optionally ``p``
+        (e.g. ``CoxFit.summary`` or :func:`univariable_screen`); rows with a
+        missing HR are skipped.
+    ax : matplotlib.axes.Axes, optional
+    labels : dict, optional
+        Display label per term.
+    color : str
+        Marker colour.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+
+    need = {"term", "hr", "lower", "upper"}
+    if not need.issubset(summary_df.columns):
+        raise ValueError(f"summary_df needs columns {sorted(need)}")
+    s = summary_df.dropna(subset=["hr", "lower", "upper"]).reset_index(drop=True)
+    if len(s) == 0:
+        raise ValueError("nothing to draw: no term has an estimated hazard ratio")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.45 * len(s) + 1.2))
+    y = np.arange(len(s))[::-1]
+    ax.hlines(y, s["lower"], s["upper"], color=color, lw=1.5)
+    ax.plot(s["hr"], y, "s", color=color, ms=6)
+    ax.axvline(1.0, color="0.4", ls="--", lw=0.8)
+    ax.set_xscale("log")
+
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(0.1, 0.2, 0.5, 1.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    names = [labels.get(t, t) if labels else t for t in s["term"]]
+    ax.set_yticks(y, names)
+    ax.set_xlabel("Hazard ratio (log scale)")
+    lo = min(float(s["lower"].min()), 1.0)
+    hi = max(float(s["upper"].max()), 1.0)
+    ax.set_xlim(lo / 1.3, hi * 1.3)
+    # HR (CI) and P printed to the right of the axes (x in axes fraction, y in data units)
+
+    trans = blended_transform_factory(ax.transAxes, ax.transData)
+    for yi, (_, r) in zip(y, s.iterrows()):
+        txt = f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})"
+        if "p" in s.columns and pd.notna(r.get("p")):
+            txt += f"  P={r.p:.3f}" if r.p >= 0.001 else "  P<0.001"
+        ax.text(1.03, yi, txt, transform=trans, va="center", ha="left", fontsize=8)
+    ax.set_ylim(-0.7, len(s) - 0.3)
+    if title:
+        ax.set_title(title)
+    return ax
+
+def plot_roc(roc_df: pd.DataFrame, cut: CutResult | None = None, ax=None, color: str = PALETTE[0],
+             label: str | None = None):
+    """Draw a ROC curve (sensitivity against 1 - specificity) and mark the chosen cut.
+
+    Parameters
+    ----------
+    roc_df : pandas.DataFrame
+        From :func:`roc_curve`.
+    cut : CutResult, optional
+        Point to mark and annotate (e.g. from :func:`youden_cut`).
+    ax : matplotlib.axes.Axes, optional
+    color : str
+    label : str, optional
+        Legend label; the AUC is appended when known.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+
+    if not {"sensitivity", "specificity"}.issubset(roc_df.columns):
+        raise ValueError("roc_df needs columns 'sensitivity' and 'specificity' (use roc_curve)")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    auc = roc_df.attrs.get("auc")
+    lab = label or "ROC"
+    if auc is not None:
+        lab += f" (AUC {auc:.3f})"
+    ax.plot(1 - roc_df["specificity"], roc_df["sensitivity"], color=color, lw=1.8, label=lab,
+            drawstyle="default")
+    ax.plot([0, 1], [0, 1], ls="--", color="0.6", lw=0.8)
+    if cut is not None:
+        ax.plot(1 - cut.specificity, cut.sensitivity, "o", color="#D55E00", ms=7)
+        ax.annotate(f"cut {cut.threshold:g}\nsens {cut.sensitivity:.2f}, spec {cut.specificity:.2f}",
+                    (1 - cut.specificity, cut.sensitivity), textcoords="offset points",
+                    xytext=(10, -28), fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_aspect("equal")
+    ax.set_xlabel("1 - specificity")
+    ax.set_ylabel("Sensitivity")
+    ax.legend(frameon=False, loc="lower right")
+    return ax
+
+def plot_td_roc(time, event, risk, times, ax=None, labels: list[str] | None = None):
+    """Draw time-dependent ROC curves, one per horizon, with the AUC in the legend.
+
+    Parameters
+    ----------
+    time, event, risk : array-like
+        As in :func:`time_dependent_auc`.
+    times : float or sequence of float
+        Horizons.
+    ax : matplotlib Axes, optional
+        Axes to draw on (a new figure when ``None``).
+    labels : list of str, optional
+        Legend label per horizon (default ``"t = <time>"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    hs = np.atleast_1d(np.asarray(times, dtype=float))
+    aucs = discrimination.time_dependent_auc(time, event, risk, hs)
+    for k, h in enumerate(hs):
+        roc = discrimination.td_roc_curve(time, event, risk, h)
+        lab = labels[k] if labels is not None else f"t = {h:g}"
+        ax.step(roc["fpr"], roc["tpr"], where="post", label=f"{lab} (AUC {aucs['auc'].iloc[k]:.3f})")
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
+    ax.set_xlabel("1 - specificity (false-positive rate)")
+    ax.set_ylabel("Sensitivity (true-positive rate)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.01)
+    ax.set_aspect("equal")
+    ax.legend(loc="lower right", frameon=False)
+    return ax
+
+def plot_calibration(
+    groups: pd.DataFrame | None = None,
+    smooth: SmoothCalibration | None = None,
+    ax=None,
+    scale: str = "survival",
+    label: str = "",
+):
+    """Calibration plot: grouped KM points with 95% CIs and/or the smooth curve, with the diagonal.
+
+    Parameters
+    ----------
+    groups : DataFrame, optional
+        Output of :func:`calibration_km` or :func:`calibration_km_boot` (then the
+        bootstrap-corrected points are added as crosses).
+    smooth : SmoothCalibration, optional
+        Output of :func:`calibration_smooth`.
+    ax : matplotlib Axes, optional
+    scale : {"survival", "risk"}
+        Axis scale for the smooth curve (grouped points are on the survival scale
+        and are converted when ``"risk"``).
+    label : str
+        Legend prefix.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+
+    if groups is None and smooth is None:
+        raise ValueError("Give grouped calibration results, a smooth calibration, or both.")
+    if scale not in ("survival", "risk"):
+        raise ValueError("scale must be 'survival' or 'risk'.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    conv = (lambda s: s) if scale == "survival" else (lambda s: 1 - s)  # noqa: E731
+    if groups is not None:
+        g = groups.dropna(subset=["km"])
+        x = conv(g["mean_predicted"].to_numpy())
+        y = conv(g["km"].to_numpy())
+        lo = conv(g["km_lower"].to_numpy())
+        hi = conv(g["km_upper"].to_numpy())
+        yerr = np.vstack([np.abs(y - np.minimum(lo, hi)), np.abs(np.maximum(lo, hi) - y)])
+        ax.errorbar(x, y, yerr=yerr, fmt="o-", capsize=3, label=f"{label}Kaplan-Meier (95% CI)".strip())
+        if "km_corrected" in g:
+            ax.plot(x, conv(g["km_corrected"].to_numpy()), "x", ms=8, label=f"{label}bootstrap-corrected".strip())
+    if smooth is not None:
+        c = smooth.curve
+        if scale == "survival":
+            ax.plot(c["predicted_survival"], c["observed_survival"], "-", label=f"{label}smooth (ICI {smooth.ici:.3f})".strip())
+        else:
+            ax.plot(c["predicted_risk"], c["observed_risk"], "-", label=f"{label}smooth (ICI {smooth.ici:.3f})".strip())
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1)
+    what = "survival" if scale == "survival" else "risk"
+    ax.set_xlabel(f"Predicted {what} probability")
+    ax.set_ylabel(f"Observed {what} probability")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper left", frameon=False)
+    return ax
+
+def _thin(pos: Sequence[float], labels: Sequence[str], char_width: float) -> list[int]:
+    """Indices of ticks whose labels do not overlap; rounder labels (fewer characters) win."""
+    order = sorted(range(len(pos)), key=lambda i: (len(labels[i]), pos[i]))
+    keep: list[int] = []
+    for i in order:
+        if all(abs(pos[i] - pos[j]) >= (len(labels[i]) + len(labels[j])) / 2 * char_width + char_width
+               for j in keep):
+            keep.append(i)
+    return sorted(keep, key=lambda i: pos[i])
+
+def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fontsize: float = 9):
+    """Draw the nomogram in the style of ``plot.nomogram`` (rms).
+
+    Rows from top to bottom: Points (0..max_points), one axis per predictor with its level
+    labels, Total points, optionally the linear predictor, then one axis per time with round
+    survival probabilities at their Total-points positions. The Total-points and survival axes
+    are compressed so that the whole Total-points axis has the width of the Points axis.
+
+    Parameters
+    ----------
+    nom : Nomogram
+    ax : matplotlib.axes.Axes, optional
+        Drawn into a new figure when omitted.
+    show_lp : bool
+        Add the linear-predictor axis (rms draws it by default; papers usually omit it).
+    fontsize : float
+        Font size of tick labels (axis titles are one point larger).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+
+    nrows = 2 + len(nom.terms) + int(show_lp) + len(nom.times)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.55 * nrows + 0.6))
+    W = nom.max_points
+    tp_max = max(nom.total_points_axis)
+    comp = W / tp_max  # total points -> drawing x
+    tick_len = 0.12
+    char_w = 0.0125 * W * fontsize / 9  # approximate label character width in x units
+
+    def axis_row(y: float, title: str, xs: Sequence[float], labels: Sequence[str],
+                 line: tuple[float, float] | None = None, minor: Sequence[float] = (),
+                 labels_below: bool = False) -> None:
+        lo, hi = line if line is not None else (min(xs), max(xs))
+        ax.plot([lo, hi], [y, y], color="black", lw=0.9, solid_capstyle="butt")
+        for x, lab in zip(xs, labels):
+            ax.plot([x, x], [y, y + tick_len], color="black", lw=0.9)
+            ax.text(x, y + (-tick_len - 0.05 if labels_below else tick_len + 0.05), lab,
+                    ha="center", va="top" if labels_below else "bottom", fontsize=fontsize)
+        for x in minor:
+            ax.plot([x, x], [y, y + tick_len / 2], color="black", lw=0.6)
+        ax.text(-0.04 * W, y, title, ha="right", va="center", fontsize=fontsize + 1)
+
+    y = 0.0
+    step = 10 if W >= 50 else W / 5
+    pts_ticks = np.arange(0, W + 1e-9, step)
+    axis_row(y, "Points", pts_ticks, [f"{v:g}" for v in pts_ticks], line=(0, W),
+             minor=[v for v in np.arange(0, W + 1e-9, step / 5) if not np.isclose(v % step, 0)
+                    and not np.isclose(v % step, step)])
+    for t in nom.terms:
+        y -= 1
+        pos, labs = list(t.points), list(t.level_labels)
+        if t.kind == "continuous":
+            keep = _thin(pos, labs, char_w)
+            pos, labs = [pos[i] for i in keep], [labs[i] for i in keep]
+        if len(pos) == 2 and abs(pos[0] - pos[1]) < (len(labs[0]) + len(labs[1])) / 2 * char_w + char_w:
+            # two close levels: put the second label below the line so they do not collide
+            axis_row(y, t.label, pos[:1], labs[:1], line=(min(t.points), max(t.points)))
+            axis_row(y, t.label, pos[1:], labs[1:], line=(min(t.points), max(t.points)),
+                     labels_below=True)
+        else:
+            axis_row(y, t.label, pos, labs, line=(min(t.points), max(t.points)))
+    y -= 1
+    tps = np.asarray(nom.total_points_axis)
+    mids = (tps[:-1] + tps[1:]) / 2 * comp
+    axis_row(y, "Total points", tps * comp, [f"{v:g}" for v in tps], line=(0, W), minor=mids)
+    if show_lp:
+        y -= 1
+        lp = np.asarray(nom.lp_axis)
+        x = (lp - nom.intercept) * nom.scale * comp
+        ok = np.flatnonzero((x >= -1e-9) & (x <= W + 1e-9))
+        labs = [f"{v:g}" for v in lp[ok]]
+        keep = _thin(list(x[ok]), labs, char_w)
+        axis_row(y, "Linear predictor", x[ok][keep], [labs[i] for i in keep])
+    for t, lab in zip(nom.times, nom.time_labels):
+        y -= 1
+        tk = nom.survival_ticks[nom.survival_ticks["time"] == t]
+        if len(tk) == 0:
+            continue
+        x = tk["total_points"].to_numpy() * comp
+        labs = [f"{v:g}" for v in tk["survival"].to_numpy()]
+        keep = _thin(list(x), labs, char_w)
+        dropped = [x[i] for i in range(len(x)) if i not in keep]
+        axis_row(y, lab, x[keep], [labs[i] for i in keep], minor=dropped)
+    ax.set_xlim(-0.02 * W, 1.03 * W)
+    ax.set_ylim(y - 0.6, 0.7)
+    ax.axis("off")
+    return ax
+
+def plot_flow(counts: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """Draw the flow diagram of :func:`flow_counts` as boxes and arrows; returns ``ax``."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.6))
+    levels: dict[str, int] = {}
+    for _, r in counts.iterrows():
+        levels[r.box] = 0 if not r.parent else levels[r.parent] + 1
+    depth = max(levels.values())
+    pos: dict[str, tuple[float, float]] = {}
+    for lev in range(depth + 1):
+        boxes = [b for b in counts.box if levels[b] == lev]
+        for i, b in enumerate(boxes):
+            pos[b] = ((i + 0.5) / len(boxes), 1 - (lev + 0.5) / (depth + 1))
+    for _, r in counts.iterrows():
+        x, y = pos[r.box]
+        if r.parent:
+            px, py = pos[r.parent]
+            ax.annotate("", xy=(x, y + 0.09), xytext=(px, py - 0.09),
+                        arrowprops={"arrowstyle": "->", "color": "0.3"})
+        ax.text(x, y, f"{r.label}\nn = {r.n}", ha="center", va="center", fontsize=9,
+                bbox={"boxstyle": "round,pad=0.4", "fc": "#EAF2FA", "ec": PALETTE[0]})
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    return ax
