@@ -18,7 +18,7 @@ from dmnpc.stats import cox, km
 from dmnpc.paper.variables import OS_TERMS, PAPER_CUTOFFS, PFS_TERMS, SCREEN_TERMS, Cutoffs, design_matrix
 
 __all__ = ["ENDPOINTS", "HORIZONS", "Endpoint", "endpoint", "km_summary", "km_by", "lrrt_labels",
-           "model_data", "multivariable", "univariable"]
+           "multivariable", "univariable"]
 
 #: Time points (months) of the paper's survival rates, time-dependent AUC and calibration.
 HORIZONS: tuple[float, float] = (12.0, 24.0)
@@ -111,15 +111,6 @@ def _nan_to_none(x: float) -> float | None:
     return None if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
 
 
-def model_data(df: pd.DataFrame, key: str, terms: tuple[str, ...] | list[str]) -> pd.DataFrame:
-    """Design columns (0/1, adverse level = 1) plus the endpoint's time and event columns."""
-    ep = endpoint(key)
-    X = design_matrix(df, tuple(terms), cutoffs_used(df))
-    X[ep.time] = df[ep.time].astype(float)
-    X[ep.event] = df[ep.event].astype(float)
-    return X
-
-
 def multivariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] | None = None) -> cox.CoxFit:
     """The paper's multivariable Cox model (Fig. 2C for OS, 2D for PFS).
 
@@ -130,13 +121,13 @@ def multivariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] | None = No
     if terms is None:
         terms = OS_TERMS if key == "os" else PFS_TERMS
     ep = endpoint(key)
-    return cox.fit_cox(model_data(df, key, terms), ep.time, ep.event)
+    return cox.fit_cox(df[ep.time], df[ep.event], design_matrix(df, tuple(terms), cutoffs_used(df)))
 
 
 def univariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] = SCREEN_TERMS) -> pd.DataFrame:
     """Univariable Cox screen of every baseline variable (Suppl. Table S1)."""
     ep = endpoint(key)
-    return cox.univariable_screen(model_data(df, key, terms), ep.time, ep.event, list(terms))
+    return cox.univariable_screen(df[ep.time], df[ep.event], design_matrix(df, tuple(terms), cutoffs_used(df)))
 
 
 def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):
@@ -153,7 +144,7 @@ def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):
     from dmnpc.stats import nomogram
 
     fit = multivariable(df, "os")
-    nom = nomogram.build_nomogram(fit.model, fit.data, times=times)
+    nom = nomogram.build_nomogram(fit, times=times)
     X = design_matrix(df, OS_TERMS, cutoffs_used(df))
     return fit, nom, nomogram.score(nom, X)
 
@@ -223,9 +214,9 @@ def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratifica
     os_ = km_by(df, "os", g, labels)
     pfs_ = km_by(df, "pfs", g, labels)
     frame = df.assign(_risk=pd.Categorical(g, categories=["low", "high"], ordered=True))
-    lrrt_os = _risk.hr_by_stratum(frame, "os_months", "os_event", "lrrt", "_risk")
-    lrrt_pfs = _risk.hr_by_stratum(frame, "pfs_months", "pfs_event", "lrrt", "_risk")
-    inter = _risk.interaction_test(frame, "os_months", "os_event", "lrrt", "_risk")
+    lrrt_os = _risk.hr_by_stratum(frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
+    lrrt_pfs = _risk.hr_by_stratum(frame["pfs_months"], frame["pfs_event"], frame["lrrt"], frame["_risk"])
+    inter = _risk.interaction_test(frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
     return Stratification(scores=scores, risk=g, threshold=threshold, os=os_, pfs=pfs_,
                           lrrt_os=lrrt_os, lrrt_pfs=lrrt_pfs, interaction=inter)
 
@@ -313,9 +304,11 @@ BOOT_B = 200
 CALIBRATION_M = 30
 
 
-def validation(df: pd.DataFrame, B: int = BOOT_B, seed: int = 20240217,
+def validation(fit: cox.CoxFit, B: int = BOOT_B, seed: int = 20240217,
                horizons: tuple[float, ...] = HORIZONS, m: int = CALIBRATION_M) -> dict[str, Any]:
-    """Apparent and bootstrap optimism-corrected performance of the 5-factor OS model (Fig. 3C).
+    """Apparent and bootstrap optimism-corrected performance of a fitted OS model (Fig. 3C).
+
+    ``fit`` is the 5-factor OS model of :func:`os_nomogram` (fit once, pass the fit).
 
     The bootstrap refits the same five dichotomised terms in every replicate
     (as ``rms::validate``/``rms::calibrate``); it does not repeat the cut-point
@@ -333,14 +326,11 @@ def validation(df: pd.DataFrame, B: int = BOOT_B, seed: int = 20240217,
     from dmnpc.stats import calibration
     from dmnpc.stats import validation as _val
 
-    X = design_matrix(df, OS_TERMS, cutoffs_used(df)).to_numpy(float)
-    t = df["os_months"].to_numpy(float)
-    e = df["os_event"].to_numpy(float)
-    out: dict[str, Any] = {"validate": _val.validate_cox(X, t, e, B=B, seed=seed)}
+    out: dict[str, Any] = {"validate": _val.validate_cox(fit, B=B, seed=seed)}
     for h in horizons:
-        out[f"calib_{h:g}"] = calibration.calibration_km_boot(X, t, e, h, m=m, B=B, seed=seed)
-        pred = calibration.cox_predicted_survival(X, t, e, h)
-        out[f"smooth_{h:g}"] = calibration.calibration_smooth(pred, t, e, h)
+        out[f"calib_{h:g}"] = calibration.calibration_km_boot(fit, h, m=m, B=B, seed=seed)
+        pred = fit.predict_survival(h)[:, 0]
+        out[f"smooth_{h:g}"] = calibration.calibration_smooth(pred, fit.time, fit.event, h)
     return out
 
 

@@ -278,13 +278,24 @@ def loglik_at(lay: _Layout, X: np.ndarray, beta: np.ndarray, w: np.ndarray | Non
     return _efron_terms(lay, Xs, ws, beta, need_deriv=False)[0]
 
 
-def efron_baseline_cumhaz(lay: _Layout, lp: np.ndarray, horizon: float, w: np.ndarray | None = None) -> np.ndarray:
-    """Efron-type baseline cumulative hazard at ``horizon`` for B replicates.
+def efron_terms(lay: _Layout, X: np.ndarray, beta: np.ndarray, w: np.ndarray | None = None):
+    """Log-likelihood (B,), score (B, p) and information (B, p, p) at ``beta`` (B, p).
+
+    ``X`` (n, p) in original row order; ``w`` (B, n) frequencies (default ones).
+    """
+    X = np.asarray(X, dtype=float)
+    beta = np.atleast_2d(np.asarray(beta, float))
+    ws = np.ones((beta.shape[0], lay.order.size)) if w is None else np.asarray(w, float)[:, lay.order]
+    return _efron_terms(lay, X[lay.order], ws, beta)
+
+
+def baseline_increments(lay: _Layout, lp: np.ndarray, w: np.ndarray | None = None, efron: bool = True) -> np.ndarray:
+    """Baseline cumulative-hazard increments at each distinct event time, (B, G).
 
     ``lp`` (B, n) linear predictors in original row order (the baseline refers to
-    lp = 0); ``w`` (B, n) frequencies. Increment at a tie set with d deaths:
-    ``sum_k 1/(R - k/d * D)`` (survival's ``survfit.coxph`` for Efron fits,
-    as used by ``rms::cph(surv=TRUE)``).
+    lp = 0); ``w`` (B, n) frequencies. Efron-type increment at a tie set with d deaths:
+    ``sum_k 1/(R - k/d * D)`` (survival's ``survfit.coxph`` after an Efron fit, as
+    ``rms::cph(surv=TRUE)``); Breslow: ``d / R``.
     """
     lp = np.atleast_2d(np.asarray(lp, float))[:, lay.order]
     B = lp.shape[0]
@@ -293,14 +304,56 @@ def efron_baseline_cumhaz(lay: _Layout, lp: np.ndarray, horizon: float, w: np.nd
     di = lay.death_idx
     gf = lay.group_first
     R = _risk_sums(r, lay.start)
-    D = np.add.reduceat(r[:, di], gf, axis=1)
     d = np.add.reduceat(ws[:, di], gf, axis=1)
-    etimes = lay.time[di][gf]
-    keep = etimes <= horizon + 1e-6  # rms (cph surv.summary, groupkm): times <= u + 1e-6
+    if not efron:
+        return d / R
+    D = np.add.reduceat(r[:, di], gf, axis=1)
     K = int(d.max()) if d.size else 0
     k = np.arange(K)
     mask = k[None, None, :] < d[..., None]
     c = k[None, None, :] / np.where(d > 0, d, 1)[..., None]
     with np.errstate(divide="ignore", invalid="ignore"):
-        inc = np.where(mask, 1.0 / np.where(mask, R[..., None] - c * D[..., None], 1.0), 0.0).sum(-1)
-    return (inc * keep[None, :]).sum(axis=1)
+        return np.where(mask, 1.0 / np.where(mask, R[..., None] - c * D[..., None], 1.0), 0.0).sum(-1)
+
+
+def efron_baseline_cumhaz(lay: _Layout, lp: np.ndarray, horizon: float, w: np.ndarray | None = None) -> np.ndarray:
+    """Efron-type baseline cumulative hazard at ``horizon`` for B replicates (see :func:`baseline_increments`).
+
+    Event times up to ``horizon + 1e-6`` count, as rms (``cph`` ``surv.summary``, ``groupkm``).
+    """
+    inc = baseline_increments(lay, lp, w)
+    etimes = lay.time[lay.death_idx][lay.group_first]
+    return (inc * (etimes <= horizon + 1e-6)[None, :]).sum(axis=1)
+
+
+def per_event_time(lay: _Layout, X: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Efron log-likelihood, score and information of one fit, one entry per distinct event time.
+
+    The same Efron terms as :func:`_efron_terms`, kept apart by tie set instead of summed (the
+    proportional-hazards test weights each event time's contribution by a function of time).
+    ``X`` (n, p) in original row order; returns ``ll`` (G,), ``score`` (G, p), ``info`` (G, p, p).
+    Vectorised over risk sets by reverse cumulative sums; memory is O(n p^2).
+    """
+    Xs = np.asarray(X, dtype=float)[lay.order]
+    eta = Xs @ np.asarray(beta, dtype=float)
+    eta = eta - eta.max()
+    r = np.exp(eta)
+    di, gf, start = lay.death_idx, lay.group_first, lay.start
+    rx = r[:, None] * Xs
+    rxx = rx[:, :, None] * Xs[:, None, :]
+    rev = lambda a: np.flip(np.cumsum(np.flip(a, 0), axis=0), 0)[start]  # noqa: E731 - risk-set sums
+    R0, R1, R2 = rev(r), rev(rx), rev(rxx)
+    D0 = np.add.reduceat(r[di], gf)
+    D1 = np.add.reduceat(rx[di], gf, axis=0)
+    D2 = np.add.reduceat(rxx[di], gf, axis=0)
+    d = np.diff(np.r_[gf, di.size])
+    g = np.repeat(np.arange(d.size), d)  # tie set of each Efron term k = 0..d-1
+    c = (np.arange(di.size) - np.repeat(gf, d)) / d[g]
+    s0 = R0[g] - c * D0[g]
+    m1 = (R1[g] - c[:, None] * D1[g]) / s0[:, None]
+    m2 = (R2[g] - c[:, None, None] * D2[g]) / s0[:, None, None]
+    G = d.size
+    ll = np.bincount(g, eta[di] - np.log(s0), minlength=G)
+    score = np.add.reduceat(Xs[di] - m1, gf, axis=0)
+    info = np.add.reduceat(m2 - m1[:, :, None] * m1[:, None, :], gf, axis=0)
+    return ll, score, info

@@ -10,9 +10,10 @@
   of the outcome on a restricted cubic spline of cloglog(predicted risk),
   giving the calibration curve and the ICI, E50 and E90; plus the calibration
   slope (Cox regression of the outcome on cloglog(predicted risk)).
-* :func:`cox_predicted_survival` -- predicted survival at a horizon from a Cox
-  model fitted with Efron ties and the Efron-type baseline hazard, which is
-  what ``rms::cph(surv = TRUE)`` uses.
+
+Predictions come from a fitted model (:meth:`dmnpc.stats.cox.CoxFit.predict_survival`,
+Efron ties and the Efron-type baseline hazard that ``rms::cph(surv = TRUE)`` uses);
+the bootstrap refits that model with the batched engine of :mod:`dmnpc.stats._engine`.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import pandas as pd
 
 from dmnpc.stats import _engine as cf
 from dmnpc.stats._validate import check_horizon, check_survival
-from dmnpc.stats.validation import _check_design, _one_blas_thread, bootstrap_frequencies
+from dmnpc.stats.cox import CoxFit
+from dmnpc.stats.validation import _one_blas_thread, bootstrap_frequencies
 
 __all__ = [
-    "cox_predicted_survival",
     "km_at",
     "calibration_groups",
     "calibration_km",
@@ -48,56 +49,13 @@ def _survival_from_fit(lay, X, beta, horizon, w=None):
     return np.exp(-H0[:, None] * np.exp(lp))
 
 
-def cox_predicted_survival(X, time, event, horizon: float, eps: float | None = None) -> np.ndarray:
-    """Predicted survival at ``horizon`` from a Cox model fitted to (X, time, event).
-
-    Efron ties; baseline cumulative hazard with the Efron-type increments
-    ``sum_k 1/(R - k/d D)`` at a time with ``d`` events (survival's
-    ``survfit.coxph`` for an Efron fit; ``rms::cph(surv = TRUE)``).
-
-    Parameters
-    ----------
-    X : array-like, shape (n, p)
-        Design matrix.
-    time, event : array-like
-        Follow-up and event indicator.
-    horizon : float
-        Time at which survival is predicted.
-    eps : float, optional
-        ``None``: full convergence; ``1e-4``: rms's ``cph`` stopping rule (to
-        reproduce its numbers exactly).
-
-    Returns
-    -------
-    ndarray
-        Predicted survival probabilities, one per patient.
-
-    References
-    ----------
-    Therneau TM, Grambsch PM. Modeling Survival Data. Springer, 2000 (sec. 10.2).
-    """
-    t, e = check_survival(time, event)
-    Xa = _check_design(X, t.size)
-    h = check_horizon(horizon, t)
-    lay = cf.layout(t, e)
-    fit = cf.fit_batch(lay, Xa, eps=eps, max_iter=10 if eps is not None else 30)
-    return _survival_from_fit(lay, Xa, fit.beta, h)[0]
-
-
-def _pred_from(fit_or_pred, X, horizon, n):
-    """Predicted survival from an array or a fitted lifelines CoxPHFitter (+ X)."""
-    if hasattr(fit_or_pred, "predict_survival_function"):
-        if X is None:
-            raise ValueError("With a fitted Cox model, also pass X (the patients' covariates) to predict survival.")
-        sf = fit_or_pred.predict_survival_function(X, times=[horizon])
-        pred = sf.to_numpy().ravel()
-    else:
-        pred = np.asarray(fit_or_pred, dtype=float).ravel()
-    if pred.size != n:
-        raise ValueError(f"There are {pred.size} predicted survival values but {n} patients.")
-    if not np.isfinite(pred).all() or (pred < 0).any() or (pred > 1).any():
+def _check_pred(pred, n: int) -> np.ndarray:
+    p = np.asarray(pred, dtype=float).ravel()
+    if p.size != n:
+        raise ValueError(f"There are {p.size} predicted survival values but {n} patients.")
+    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
         raise ValueError("Predicted survival values must be probabilities between 0 and 1.")
-    return pred
+    return p
 
 
 def km_at(time, event, horizon: float) -> tuple[float, float]:
@@ -186,24 +144,20 @@ def calibration_groups(pred, time, event, horizon: float, cuts: np.ndarray) -> p
 
 
 def calibration_km(
-    fit_or_pred,
+    pred,
     time,
     event,
     horizon: float,
     m: int = 150,
-    X=None,
     cuts=None,
 ) -> pd.DataFrame:
     """Grouped (Kaplan-Meier) calibration at a horizon, as ``rms::calibrate(cmethod = "KM")``.
 
     Parameters
     ----------
-    fit_or_pred : array-like or lifelines ``CoxPHFitter``
-        Predicted survival probabilities at ``horizon``, one per patient; or a
-        fitted CoxPHFitter, in which case ``X`` is required and lifelines'
-        prediction is used (its Breslow baseline differs from rms's Efron-type
-        baseline in the 4th decimal when event times are tied; use
-        :func:`cox_predicted_survival` to match rms).
+    pred : array-like
+        Predicted survival probabilities at ``horizon``, one per patient (from any
+        model; for a Cox fit ``fit.predict_survival(horizon)[:, 0]``, which matches rms).
     time, event : array-like
         Follow-up and event indicator.
     horizon : float
@@ -211,8 +165,6 @@ def calibration_km(
     m : int
         Target patients per group: ``floor(n/m)`` groups cut at quantiles of
         ``c(0, 1, predicted)``, as rms.
-    X : DataFrame, optional
-        Covariates, only with a fitted model.
     cuts : array-like, optional
         Explicit cut points on the predicted-survival scale (overrides ``m``).
 
@@ -229,7 +181,7 @@ def calibration_km(
     """
     t, e = check_survival(time, event)
     h = check_horizon(horizon, t)
-    pred = _pred_from(fit_or_pred, X, h, t.size)
+    pred = _check_pred(pred, t.size)
     if int(m) != m or m < 2:
         raise ValueError(f"m (patients per group) must be an integer of at least 2, got {m!r}.")
     cuts = _rms_cuts(pred, int(m)) if cuts is None else np.asarray(cuts, float)
@@ -237,14 +189,11 @@ def calibration_km(
 
 
 def calibration_km_boot(
-    X,
-    time,
-    event,
+    fit: CoxFit,
     horizon: float,
     m: int = 150,
     B: int = 200,
     seed: int | None = None,
-    eps: float | None = None,
     progress: bool = False,
 ) -> pd.DataFrame:
     """Bootstrap optimism-corrected grouped calibration (``rms::calibrate(cph, cmethod="KM", B=)``).
@@ -256,18 +205,15 @@ def calibration_km_boot(
 
     Parameters
     ----------
-    X : array-like, shape (n, p)
-        Design matrix of the Cox model.
-    time, event : array-like
-        Follow-up and event indicator.
+    fit : CoxFit
+        The model (from :func:`dmnpc.stats.cox.fit_cox`); it is refitted in every
+        bootstrap sample with its own convergence rule (``eps=1e-4`` mimics rms).
     horizon, m : as :func:`calibration_km`.
     B : int
         Bootstrap replicates.
     seed : int, optional
         Seed of ``numpy.random.default_rng`` (same samples as
         :func:`dmnpc.stats.validation.validate_cox` with that seed).
-    eps : float, optional
-        ``1e-4`` mimics rms's Cox convergence rule; ``None`` converges fully.
     progress : bool
         tqdm progress bar.
 
@@ -282,21 +228,21 @@ def calibration_km_boot(
     ----------
     Harrell FE, Lee KL, Mark DB. Stat Med 1996;15:361-387.
     """
-    t, e = check_survival(time, event)
-    Xa = _check_design(X, t.size)
+    if not isinstance(fit, CoxFit) or not fit.converged:
+        raise ValueError("calibration_km_boot takes a converged fit from dmnpc.stats.cox.fit_cox")
+    t, e, Xa, eps = fit.time, fit.event, fit.X, fit.eps
     h = check_horizon(horizon, t)
     if int(B) != B or B < 1:
         raise ValueError(f"The number of bootstrap replicates B must be a positive integer, got {B!r}.")
     with _one_blas_thread():
         lay = cf.layout(t, e)
         maxit = 10 if eps is not None else 30
-        full = cf.fit_batch(lay, Xa, eps=eps, max_iter=maxit)
-        pred = _survival_from_fit(lay, Xa, full.beta, h)[0]
+        pred = _survival_from_fit(lay, Xa, fit.coef, h)[0]
         cuts = _rms_cuts(pred, int(m))
         app = calibration_groups(pred, t, e, h, cuts)
         W = bootstrap_frequencies(t.size, int(B), seed)
-        fit = cf.fit_batch(lay, Xa, W, init=None if eps is not None else full.beta[0], eps=eps, max_iter=maxit)
-        S_train = _survival_from_fit(lay, Xa, fit.beta, h, W)  # predictions of each bootstrap fit, original rows
+        boot = cf.fit_batch(lay, Xa, W, init=None if eps is not None else fit.coef, eps=eps, max_iter=maxit)
+        S_train = _survival_from_fit(lay, Xa, boot.beta, h, W)  # predictions of each bootstrap fit, original rows
     G = len(cuts) - 1
     tr = np.full((int(B), G), np.nan)
     te = np.full((int(B), G), np.nan)
@@ -306,7 +252,7 @@ def calibration_km_boot(
 
         bar = tqdm(total=int(B), desc="bootstrap", unit="fit")
     for b in range(int(B)):
-        if not np.all(np.isfinite(fit.beta[b])) or e[W[b] > 0].astype(float) @ W[b][W[b] > 0] < 5:
+        if not np.all(np.isfinite(boot.beta[b])) or e[W[b] > 0].astype(float) @ W[b][W[b] > 0] < 5:
             continue  # rms drops samples with fewer than 5 events
         rows = np.repeat(np.arange(t.size), W[b].astype(int))
         tr[b] = _km_minus_pred(S_train[b][rows], t[rows], e[rows], h, cuts)
@@ -429,7 +375,7 @@ def calibration_smooth(pred, time, event, horizon: float, nk: int = 3, eps: floa
     """
     t, e = check_survival(time, event)
     h = check_horizon(horizon, t)
-    p = _pred_from(pred, None, h, t.size)
+    p = _check_pred(pred, t.size)
     if np.any((p <= 0) | (p >= 1)):
         raise ValueError("Predicted survival must lie strictly between 0 and 1 for a smooth calibration curve.")
     cll = np.log(-np.log(p))  # = log(-log(1 - predicted risk))

@@ -1,20 +1,33 @@
-"""Cox proportional hazards models: fit, global tests, univariable screen, PH test, forest plot.
+"""Cox proportional hazards: one Efron engine, one fitted-model object that travels.
 
-The fitted model is a lifelines :class:`~lifelines.CoxPHFitter` (Efron's
-method for tied event times, as R's ``coxph`` default), wrapped in a frozen
-:class:`CoxFit` with a tidy summary and the three global tests R prints
-(likelihood ratio, Wald, score). The score test, the proportional-hazards
-test (:func:`ph_test`, equal to ``survival::cox.zph`` of survival >= 3.0)
-and the checks of the fit use an Efron partial-likelihood routine written
-here from the formulas (Efron 1977; Therneau & Grambsch 2000, ch. 3 and 6).
+:func:`fit_cox` fits the model (Efron's handling of tied event times, R's
+``coxph`` default) with the batched Newton-Raphson engine of
+:mod:`dmnpc.stats._engine`, the same engine the bootstrap of
+:mod:`dmnpc.stats.validation` and :mod:`dmnpc.stats.calibration` uses for
+hundreds of fits at once. It returns a frozen :class:`CoxFit` that carries
+the data it was fitted on, so that, as in ``rms`` (``cph`` then ``validate``,
+``calibrate``, ``nomogram``, ``predict``), everything downstream takes the fit
+instead of refitting from arrays: :meth:`CoxFit.predict_survival`,
+:func:`dmnpc.stats.validation.validate`,
+:func:`dmnpc.stats.calibration.calibration_km_boot`,
+:func:`dmnpc.stats.nomogram.build_nomogram` and :func:`ph_test`.
 
-Agreement with R (survival 3.5.3) is tested in ``tests/test_cox.py`` against
-``tests/reference/ref_cox.R``.
+What this adds over lifelines' ``CoxPHFitter`` (which fits the same model):
+full convergence (lifelines stops *before* its last Newton step, leaving
+coefficients ~1e-5 from the maximum; ``coxph`` agrees with this module to
+~1e-10), step-halving that survives a rare binary level on which lifelines'
+Newton steps overshoot and fail (``tests/reference/ref_cox_rare_level.R``),
+detection of monotone likelihood (an infinite coefficient) instead of a huge
+finite one, the score test and ``cox.zph`` that lifelines does not give, the
+Efron-type baseline hazard of ``survfit.coxph``, and batched fits for the
+bootstrap. lifelines stays in the test suite as an independent cross-check.
+
+Agreement with R (survival 3.5.3) is tested in ``tests/stats/test_cox.py``
+against ``tests/reference/ref_cox.R``.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,103 +35,270 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lifelines.exceptions import ConvergenceError
+from dmnpc.stats import _engine as engine
+from dmnpc.stats._validate import check_survival
+from dmnpc.stats.km import km_left
 
 __all__ = ["CoxFit", "MonotoneLikelihoodError", "fit_cox", "univariable_screen", "ph_test",
-           "efron_score_information"]
+           "efron_score_information", "design_array"]
+
+#: Newton iterations for a full-convergence fit; rms's rule (``eps = 1e-4``) uses ``iter.max = 10``.
+MAX_ITER = 50
+_RMS_MAX_ITER = 10
+#: A fit has converged when the last Newton step is below this, relative to 1 + |coefficient|.
+_STEP_TOL = 1e-8
 
 
 class MonotoneLikelihoodError(ValueError):
     """The partial likelihood has no finite maximum (e.g. a predictor level with no events)."""
 
 
-# ----------------------------------------------------------------------------- checkers
-def _check_time_event_columns(data: pd.DataFrame, duration_col: str, event_col: str) -> None:
-    for c in (duration_col, event_col):
-        if c not in data.columns:
-            raise ValueError(f"column {c!r} not found in the data: expected the follow-up time "
-                             "and event columns to be present")
+# ----------------------------------------------------------------------------- checks
+def design_array(X, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Validate a design matrix; return it as a float array with its column names.
 
+    Parameters
+    ----------
+    X : pandas.DataFrame or array-like, shape (n, p)
+        Numeric predictors (e.g. 0/1 indicators). Arrays get names ``x0, x1, ...``.
+    n : int
+        Number of patients (rows expected).
 
-def _check_cox_data(data: pd.DataFrame, duration_col: str, event_col: str) -> list[str]:
-    if not isinstance(data, pd.DataFrame):
-        raise ValueError("data must be a pandas DataFrame with one row per patient")
-    if len(data) == 0:
-        raise ValueError("no patients: the data are empty")
-    _check_time_event_columns(data, duration_col, event_col)
-    covs = [c for c in data.columns if c not in (duration_col, event_col)]
-    if not covs:
-        raise ValueError("no predictors: the data hold only the time and event columns")
-    for c in covs:
-        if not pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]):
-            raise ValueError(f"predictor {c!r} is not numeric: use 0/1 design columns "
-                             "(dmnpc.paper.variables.design_matrix)")
-    miss = [c for c in data.columns if data[c].isna().any()]
-    if miss:
-        raise ValueError(f"missing values in {miss}: fit_cox does not drop patients silently; "
-                         "select complete cases first (univariable_screen does and reports n)")
-    t = data[duration_col].to_numpy(float)
-    e = data[event_col].to_numpy(float)
-    if (t < 0).any() or not np.isfinite(t).all():
-        raise ValueError("follow-up times must be finite and >= 0")
-    if not np.isin(e, (0.0, 1.0)).all():
-        raise ValueError(f"event column {event_col!r} must be 0 (censored) or 1 (event)")
-    if e.sum() == 0:
-        raise ValueError("no events: a Cox model needs at least one observed event")
-    const = [c for c in covs if data[c].nunique() < 2]
+    Raises
+    ------
+    ValueError
+        Wrong shape, no columns, non-numeric, missing or infinite values, or a
+        constant column (its hazard ratio cannot be estimated).
+    """
+    if isinstance(X, pd.DataFrame):
+        names = tuple(str(c) for c in X.columns)
+        bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c])]
+        if bad:
+            raise ValueError(f"predictor(s) {bad} are not numeric: code them as numbers (e.g. 0/1 indicators)")
+        Xa = X.to_numpy(dtype=float)
+    else:
+        Xa = np.asarray(X, dtype=float)
+        if Xa.ndim == 1:
+            Xa = Xa[:, None]
+        names = tuple(f"x{j}" for j in range(Xa.shape[1])) if Xa.ndim == 2 else ()
+    if Xa.ndim != 2 or Xa.shape[0] != n:
+        raise ValueError(f"The predictor matrix must have one row per patient ({n}); got shape {Xa.shape}.")
+    if Xa.shape[1] == 0:
+        raise ValueError("The predictor matrix has no columns: there is no model to fit.")
+    if not np.isfinite(Xa).all():
+        bad = [names[j] for j in range(Xa.shape[1]) if not np.isfinite(Xa[:, j]).all()]
+        raise ValueError(f"The predictor matrix has missing or infinite values (in {bad}); this module does not "
+                         "drop patients silently: select complete cases first (univariable_screen does and "
+                         "reports n).")
+    const = [names[j] for j in range(Xa.shape[1]) if np.all(Xa[:, j] == Xa[0, j])]
     if const:
-        raise ValueError(f"predictor(s) {const} have the same value for every patient: "
-                         "their hazard ratio cannot be estimated")
-    return covs
+        raise ValueError(f"predictor(s) {const} have the same value for every patient: their hazard ratio "
+                         "cannot be estimated")
+    return Xa, names
 
 
-def _check_conf_level(conf_level: float) -> float:
+def _conf_level(conf_level: float) -> float:
     if not (0.0 < float(conf_level) < 1.0):
         raise ValueError(f"conf_level must be between 0 and 1 (e.g. 0.95), got {conf_level}")
     return float(conf_level)
 
 
-# ----------------------------------------------------------------------------- Efron engine
-def _efron_terms(time: np.ndarray, event: np.ndarray, X: np.ndarray, beta: np.ndarray):
-    """Per distinct event time: log-likelihood term, score (Schoenfeld sum) and information."""
-    eta = X @ beta
-    w = np.exp(eta - eta.max())  # scale-free: a common factor cancels in every ratio
-    shift = eta.max()
-    order = np.argsort(-time, kind="mergesort")
-    t_s, e_s, X_s, w_s, eta_s = time[order], event[order], X[order], w[order], eta[order]
-    p = X.shape[1]
-    # cumulative sums over the risk set (times >= u) via descending order
-    cw = np.cumsum(w_s)
-    cwx = np.cumsum(w_s[:, None] * X_s, axis=0)
-    cwxx = np.cumsum(w_s[:, None, None] * X_s[:, :, None] * X_s[:, None, :], axis=0)
-    ut = np.unique(time[event == 1])
-    # index of the last row (in descending order) with time >= u
-    last = np.searchsorted(-t_s, -ut, side="right") - 1
-    ll = np.zeros(ut.size)
-    score = np.zeros((ut.size, p))
-    info = np.zeros((ut.size, p, p))
-    for j, (u, li) in enumerate(zip(ut, last)):
-        S0, S1, S2 = cw[li], cwx[li], cwxx[li]
-        dmask = (t_s == u) & (e_s == 1)
-        d = int(dmask.sum())
-        wd = w_s[dmask]
-        D0, D1 = wd.sum(), wd @ X_s[dmask]
-        D2 = np.einsum("i,ij,ik->jk", wd, X_s[dmask], X_s[dmask])
-        ll[j] = eta_s[dmask].sum()
-        sc = X_s[dmask].sum(axis=0)
-        inf = np.zeros((p, p))
-        for k in range(d):
-            f = k / d
-            s0 = S0 - f * D0
-            s1 = S1 - f * D1
-            s2 = S2 - f * D2
-            xb = s1 / s0
-            ll[j] -= np.log(s0) + shift
-            sc = sc - xb
-            inf += s2 / s0 - np.outer(xb, xb)
-        score[j] = sc
-        info[j] = inf
-    return ut, ll, score, info
+# ----------------------------------------------------------------------------- the fit
+@dataclass(frozen=True, eq=False)
+class CoxFit:
+    """A fitted Cox model (Efron ties) with the data it was fitted on.
+
+    Attributes
+    ----------
+    terms : tuple of str
+        Predictor names, in model order.
+    coef : numpy.ndarray
+        Log hazard ratios.
+    vcov : numpy.ndarray
+        Model-based covariance (inverse information at ``coef``).
+    summary : pandas.DataFrame
+        One row per term: ``term``, ``coef``, ``se``, ``hr``, ``lower``, ``upper``
+        (Wald interval for the HR at ``conf_level``), ``z``, ``p``.
+    lr_test, wald_test, score_test : dict
+        Global tests ``{"chisq", "df", "p"}`` as printed by ``summary(coxph)``.
+    loglik, loglik_null : float
+        Partial log-likelihood at the estimate and at beta = 0.
+    n, n_events : int
+    conf_level : float
+    converged : bool
+        False when Newton-Raphson did not settle at a finite maximum: monotone
+        likelihood (a level with no events, or predictors that separate the
+        events), so at least one coefficient is infinite and the summary is
+        meaningless. Check it before using the fit.
+    eps : float or None
+        ``None``: full convergence; ``1e-4``: rms's ``cph`` stopping rule
+        (kept so that bootstrap refits use the same rule).
+    X, time, event : numpy.ndarray
+        The design matrix and outcome the model was fitted on (original row order).
+    """
+
+    terms: tuple[str, ...]
+    coef: np.ndarray
+    vcov: np.ndarray
+    summary: pd.DataFrame
+    lr_test: dict
+    wald_test: dict
+    score_test: dict
+    loglik: float
+    loglik_null: float
+    n: int
+    n_events: int
+    conf_level: float
+    converged: bool
+    eps: float | None
+    X: np.ndarray = field(repr=False)
+    time: np.ndarray = field(repr=False)
+    event: np.ndarray = field(repr=False)
+
+    @property
+    def means(self) -> np.ndarray:
+        """Column means of the design matrix (the centring of lp and of the baseline)."""
+        return self.X.mean(axis=0)
+
+    def design(self, X=None) -> np.ndarray:
+        """``X`` as a float array in the model's column order (the fitting data when ``None``)."""
+        if X is None:
+            return self.X
+        if isinstance(X, pd.DataFrame):
+            missing = [t for t in self.terms if t not in X.columns]
+            if missing:
+                raise ValueError(f"the new patients lack the model term(s) {missing}")
+            X = X[list(self.terms)]
+        Xa = np.asarray(X, dtype=float)
+        if Xa.ndim == 1:
+            Xa = Xa[None, :] if Xa.size == len(self.terms) else Xa[:, None]
+        if Xa.shape[1] != len(self.terms) or not np.isfinite(Xa).all():
+            raise ValueError(f"new patients need finite values for the {len(self.terms)} model terms "
+                             f"{list(self.terms)}")
+        return Xa
+
+    def linear_predictor(self, X=None, centered: bool = True) -> np.ndarray:
+        """``sum_j coef_j x_j``, centred at the fitting data's means by default (as ``predict(cph)``)."""
+        Xa = self.design(X)
+        return (Xa - self.means) @ self.coef if centered else Xa @ self.coef
+
+    def baseline(self, method: str = "efron") -> pd.DataFrame:
+        """Baseline cumulative hazard and survival at the covariate means, at each event time.
+
+        ``method="efron"``: increments ``sum_k 1/(R - k/d D)`` at a time with ``d``
+        deaths, as ``survfit.coxph`` after an Efron fit (``rms::cph(surv = TRUE)``);
+        ``"breslow"``: ``d / R`` (lifelines' ``baseline_survival_``). Equal without ties.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``time`` (distinct event times), ``cumhaz``, ``survival``.
+        """
+        if method not in ("efron", "breslow"):
+            raise ValueError(f"baseline method must be 'efron' or 'breslow', got {method!r}")
+        lay = engine.layout(self.time, self.event)
+        inc = engine.baseline_increments(lay, self.linear_predictor()[None, :], efron=method == "efron")[0]
+        cum = np.cumsum(inc)
+        return pd.DataFrame({"time": lay.time[lay.death_idx][lay.group_first], "cumhaz": cum,
+                             "survival": np.exp(-cum)})
+
+    def predict_survival(self, times: Sequence[float] | float, X=None, method: str = "efron") -> np.ndarray:
+        """Predicted survival ``S(t | x) = S0(t) ** exp(lp)``, shape (patients, times).
+
+        ``S0`` is read as a right-continuous step function (1 before the first event; times
+        within 1e-6 after an event time count as at it, as ``rms``' ``survest``).
+        """
+        base = self.baseline(method)
+        ts = np.atleast_1d(np.asarray(times, dtype=float))
+        k = np.searchsorted(base["time"].to_numpy(), ts + 1e-6, side="right")
+        H0 = np.r_[0.0, base["cumhaz"].to_numpy()][k]
+        return np.exp(-np.outer(np.exp(self.linear_predictor(X)), H0))
+
+
+def _test(chisq: float, df: int) -> dict:
+    return {"chisq": float(chisq), "df": int(df), "p": float(stats.chi2.sf(chisq, df))}
+
+
+def _step_is_small(score: np.ndarray, info: np.ndarray, beta: np.ndarray) -> bool:
+    """True when one more Newton step from ``beta`` would move it by less than _STEP_TOL (relative)."""
+    try:
+        step = np.linalg.solve(info, score)
+    except np.linalg.LinAlgError:
+        return False
+    return bool(np.all(np.isfinite(step)) and np.max(np.abs(step) / (1.0 + np.abs(beta))) < _STEP_TOL)
+
+
+def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = None) -> CoxFit:
+    """Fit a Cox proportional hazards model with Efron's handling of ties.
+
+    Parameters
+    ----------
+    time, event : array-like
+        Follow-up times and 0/1 event indicators (at least one event).
+    X : pandas.DataFrame or array-like, shape (n, p)
+        Numeric predictors, no missing values (column names become the terms).
+    conf_level : float, default 0.95
+        Level of the Wald confidence intervals of the hazard ratios.
+    eps : float, optional
+        ``None`` (default) converges fully; ``1e-4`` reproduces ``rms::cph``'s
+        stopping rule digit for digit (``coxph.fit(eps = 1e-4, iter.max = 10)``).
+
+    Returns
+    -------
+    CoxFit
+        The Wald test is ``b' I(b) b``; the score test ``U(0)' I(0)^-1 U(0)``; the
+        LR test ``2 (l(b) - l(0))``, each on ``p`` degrees of freedom, as ``coxph``.
+        ``converged`` is False (and the summary meaningless) under monotone likelihood.
+
+    Raises
+    ------
+    ValueError
+        Invalid times or events, no events, or an invalid design matrix (see
+        :func:`design_array`).
+
+    References
+    ----------
+    Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187-220.
+    Efron B. The efficiency of Cox's likelihood function for censored data.
+    J Am Stat Assoc 1977;72:557-565.
+    """
+    conf_level = _conf_level(conf_level)
+    t, e = check_survival(time, event)
+    Xa, terms = design_array(X, t.size)
+    lay = engine.layout(t, e)
+    f = engine.fit_batch(lay, Xa, eps=eps, max_iter=_RMS_MAX_ITER if eps is not None else MAX_ITER)
+    beta = f.beta[0]
+    # score and information at the estimate itself (the engine's information is that of the last
+    # Newton iterate before the final step); coxph reports the variance at the estimate too
+    ll, score, info = (a[0] for a in engine.efron_terms(lay, Xa, beta[None, :]))
+    finite = bool(np.all(np.isfinite(beta)))
+    converged = finite and (eps is not None or _step_is_small(score, info, beta))
+    p = len(terms)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            vcov = np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            vcov = np.full((p, p), np.nan)
+        se = np.sqrt(np.diag(vcov))
+        z = beta / se
+        zq = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+        summary = pd.DataFrame({
+            "term": list(terms), "coef": beta, "se": se, "hr": np.exp(beta),
+            "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se),
+            "z": z, "p": 2.0 * stats.norm.sf(np.abs(z)),
+        })
+    ll0, u0, info0 = (a[0] for a in engine.efron_terms(lay, Xa, np.zeros((1, p))))
+    ll = float(ll)
+    try:
+        score_chisq = float(u0 @ np.linalg.solve(info0, u0))
+    except np.linalg.LinAlgError:
+        score_chisq = float("nan")
+    return CoxFit(
+        terms=terms, coef=beta, vcov=vcov, summary=summary,
+        lr_test=_test(2.0 * (ll - ll0), p), wald_test=_test(float(beta @ info @ beta), p),
+        score_test=_test(score_chisq, p), loglik=ll, loglik_null=float(ll0), n=int(t.size),
+        n_events=int(e.sum()), conf_level=conf_level, converged=converged, eps=eps, X=Xa, time=t, event=e,
+    )
 
 
 def efron_score_information(time, event, X, beta) -> tuple[float, np.ndarray, np.ndarray]:
@@ -148,278 +328,74 @@ def efron_score_information(time, event, X, beta) -> tuple[float, np.ndarray, np
     Xa = np.asarray(X, float)
     if Xa.ndim == 1:
         Xa = Xa[:, None]
-    _, ll, sc, inf = _efron_terms(t, e, Xa, np.asarray(beta, float).reshape(-1))
-    return float(ll.sum()), sc.sum(axis=0), inf.sum(axis=0)
-
-
-# ----------------------------------------------------------------------------- fit
-def _polish(t, e, X, beta, max_iter: int = 25) -> np.ndarray | None:
-    """Newton-Raphson on the Efron log-likelihood from ``beta``; None if it does not settle."""
-    b = np.array(beta, dtype=float)
-    ll_old = efron_score_information(t, e, X, b)[0]
-    for _ in range(max_iter):
-        ll, u, info = efron_score_information(t, e, X, b)
-        try:
-            step = np.linalg.solve(info, u)
-        except np.linalg.LinAlgError:
-            return None
-        # step halving, as coxph: a full Newton step can overshoot far from the maximum
-        for _halving in range(30):
-            b_new = b + step
-            ll_new = (efron_score_information(t, e, X, b_new)[0] if np.all(np.isfinite(b_new))
-                      else -np.inf)
-            if np.isfinite(ll_new) and ll_new >= ll_old - 1e-9 * abs(ll_old):
-                break
-            step = step / 2.0
-        else:
-            return None
-        b, ll_old = b_new, ll_new
-        if np.max(np.abs(step) / (1.0 + np.abs(b))) < 1e-13:
-            return b
-    return b if np.max(np.abs(step) / (1.0 + np.abs(b))) < 1e-8 else None
-
-
-@dataclass(frozen=True)
-class CoxFit:
-    """A fitted Cox model (Efron ties).
-
-    Attributes
-    ----------
-    model : lifelines.CoxPHFitter
-        The fitted lifelines model (the project's common currency).
-    summary : pandas.DataFrame
-        One row per term: ``term``, ``coef``, ``se``, ``hr``, ``lower``, ``upper``
-        (Wald interval for the HR at ``conf_level``), ``z``, ``p``.
-    lr_test, wald_test, score_test : dict
-        Global tests ``{"chisq", "df", "p"}`` as printed by ``summary(coxph)``.
-    loglik, loglik_null : float
-        Partial log-likelihood at the estimate and at beta = 0.
-    n, n_events : int
-        Patients and events used.
-    conf_level : float
-    duration_col, event_col : str
-    data : pandas.DataFrame
-        The data the model was fitted on (needed by :func:`ph_test`).
-    converged : bool
-        False when Newton-Raphson did not settle at a finite maximum, typically
-        monotone likelihood (a level with no events): its HR is then meaningless.
-    """
-
-    model: object
-    summary: pd.DataFrame
-    lr_test: dict
-    wald_test: dict
-    score_test: dict
-    loglik: float
-    loglik_null: float
-    n: int
-    n_events: int
-    conf_level: float
-    duration_col: str
-    event_col: str
-    data: pd.DataFrame = field(repr=False)
-    converged: bool = True
-
-    @property
-    def terms(self) -> list[str]:
-        """Names of the model terms, in order."""
-        return self.summary["term"].tolist()
-
-
-def _test(chisq: float, df: int) -> dict:
-    return {"chisq": float(chisq), "df": int(df), "p": float(stats.chi2.sf(chisq, df))}
-
-
-def fit_cox(data: pd.DataFrame, duration_col: str, event_col: str,
-            conf_level: float = 0.95) -> CoxFit:
-    """Fit a Cox proportional hazards model with Efron's handling of ties.
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        Numeric predictors (e.g. 0/1 columns from
-        :func:`dmnpc.paper.variables.design_matrix`) plus the duration and event
-        columns; every other column is a predictor. No missing values.
-    duration_col, event_col : str
-        Names of the follow-up time and the 0/1 event columns.
-    conf_level : float, default 0.95
-        Level of the Wald confidence intervals of the hazard ratios.
-
-    Returns
-    -------
-    CoxFit
-        See :class:`CoxFit`. The Wald test is ``b' I(b) b``; the score test
-        is ``U(0)' I(0)^-1 U(0)``; the LR test is ``2 (l(b) - l(0))``, each on
-        ``p`` degrees of freedom, as ``coxph``.
-
-    Raises
-    ------
-    ValueError
-        For empty data, missing columns or values, non-numeric or constant
-        predictors, invalid times or events, or no events.
-
-    References
-    ----------
-    Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187-220.
-    Efron B. The efficiency of Cox's likelihood function for censored data.
-    J Am Stat Assoc 1977;72:557-565.
-    """
-    from lifelines import CoxPHFitter
-
-    conf_level = _check_conf_level(conf_level)
-    covs = _check_cox_data(data, duration_col, event_col)
-    d = data[covs + [duration_col, event_col]].astype(float).reset_index(drop=True)
-    t = d[duration_col].to_numpy(float)
-    e = d[event_col].to_numpy(float)
-    X = d[covs].to_numpy(float)
-    cph = CoxPHFitter(alpha=1.0 - conf_level)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            cph.fit(d, duration_col=duration_col, event_col=event_col)
-        except ConvergenceError as err:
-            # lifelines' Newton steps can overshoot on a rare binary level (e.g. one patient);
-            # restart it at the maximum found by step-halving Newton-Raphson, as coxph does.
-            start = _polish(t, e, X, np.zeros(len(covs)), max_iter=100)
-            if start is None:
-                raise MonotoneLikelihoodError(
-                    f"the Cox model with {covs} has no finite maximum (monotone likelihood): a "
-                    "predictor level without events, or predictors that separate the events "
-                    "perfectly; its hazard ratios are not estimable") from err
-            cph = CoxPHFitter(alpha=1.0 - conf_level)
-            cph.fit(d, duration_col=duration_col, event_col=event_col,
-                    initial_point=start * d[covs].std(0).to_numpy(float), fit_options={"precision": 1e-9})
-    # lifelines stops when the Newton decrement is < 1e-7, which leaves the coefficients up to
-    # ~1e-5 (relative) from the maximum. Finish with full Newton steps on the Efron likelihood
-    # and hand the result back to lifelines as its starting point, so that `.model` and the
-    # summary hold the same, fully converged estimate (R's coxph agrees to ~1e-10).
-    beta_hat = _polish(t, e, X, cph.params_.loc[covs].to_numpy(float))
-    if beta_hat is not None:
-        std = d[covs].std(0).to_numpy(float)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cph = CoxPHFitter(alpha=1.0 - conf_level)
-            cph.fit(d, duration_col=duration_col, event_col=event_col,
-                    initial_point=beta_hat * std, fit_options={"precision": 1e-9})
-    beta = cph.params_.loc[covs].to_numpy(float)
-    se = cph.standard_errors_.loc[covs].to_numpy(float)
-    z = beta / se
-    zq = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
-    with np.errstate(over="ignore"):
-        summary = pd.DataFrame({
-            "term": covs, "coef": beta, "se": se, "hr": np.exp(beta),
-            "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se),
-            "z": z, "p": 2.0 * stats.norm.sf(np.abs(z)),
-        })
-    ll, _, info = efron_score_information(t, e, X, beta)
-    ll0, u0, info0 = efron_score_information(t, e, X, np.zeros(len(covs)))
-    p = len(covs)
-    return CoxFit(
-        model=cph, summary=summary,
-        lr_test=_test(2.0 * (ll - ll0), p),
-        wald_test=_test(float(beta @ info @ beta), p),
-        score_test=_test(float(u0 @ np.linalg.solve(info0, u0)), p),
-        loglik=float(ll), loglik_null=float(ll0), n=int(len(d)), n_events=int(e.sum()),
-        conf_level=conf_level, duration_col=duration_col, event_col=event_col, data=d,
-        converged=beta_hat is not None,
-    )
+    ll, sc, inf = engine.efron_terms(engine.layout(t, e), Xa, np.asarray(beta, float).reshape(1, -1))
+    return float(ll[0]), sc[0], inf[0]
 
 
 # ----------------------------------------------------------------------------- screen
-def univariable_screen(df: pd.DataFrame, duration_col: str, event_col: str,
-                       terms: Sequence[str], conf_level: float = 0.95) -> pd.DataFrame:
-    """One Cox model per term (univariable analysis), each on its complete cases.
+_NOT_ESTIMABLE_MONOTONE = ("no finite maximum (monotone likelihood, e.g. a group without events): "
+                           "not estimable")
+
+
+def univariable_screen(time, event, X: pd.DataFrame, conf_level: float = 0.95) -> pd.DataFrame:
+    """One Cox model per column of ``X`` (univariable analysis), each on its complete cases.
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        Either a frame holding the term columns (numeric) and the duration and
-        event columns, or a validated cohort: terms that are not columns are
-        built with :func:`dmnpc.paper.variables.design_matrix`.
-    duration_col, event_col : str
-        Follow-up time and 0/1 event columns.
-    terms : sequence of str
-        Terms to screen.
+    time, event : array-like
+        Follow-up times and 0/1 event indicators.
+    X : pandas.DataFrame
+        One numeric column per term to screen; a missing value (e.g. LDH not
+        measured) drops that patient from that term's model only.
     conf_level : float, default 0.95
 
     Returns
     -------
     pandas.DataFrame
         One row per term: ``term``, ``n`` (patients used), ``n_missing``
-        (patients dropped because the term is missing, e.g. LDH), ``n_events``,
+        (patients dropped because the term is missing), ``n_events``,
         ``coef``, ``se``, ``hr``, ``lower``, ``upper``, ``z``, ``p``, ``note``
-        (why a term could not be estimated; "" otherwise). Nothing is dropped
-        silently: ``n`` and ``n_missing`` say who was used.
+        (why a term could not be estimated; "" otherwise; its numbers are then
+        missing). Nothing is dropped silently: ``n`` and ``n_missing`` say who was used.
 
     Raises
     ------
     ValueError
-        If a term is neither a column nor a known design term, or for invalid
-        time/event data.
+        No patients, no columns, or invalid time/event data.
 
     References
     ----------
     Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187-220.
     """
-    if not isinstance(df, pd.DataFrame) or len(df) == 0:
-        raise ValueError("no patients: the data are empty")
-    if len(terms) == 0:
-        raise ValueError("no terms given: expected at least one predictor to screen")
-    _check_time_event_columns(df, duration_col, event_col)
-    missing_cols = [t for t in terms if t not in df.columns]
-    if missing_cols:
-        from dmnpc.paper.variables import TERMS, design_matrix
-
-        unknown = [t for t in missing_cols if t not in TERMS]
-        if unknown:
-            raise ValueError(f"term(s) {unknown} are neither columns of the data nor known design "
-                             f"terms: expected some of {list(TERMS)}")
-        built = design_matrix(df, missing_cols)
-        df = pd.concat([df.drop(columns=[], errors="ignore"), built], axis=1)
+    if not isinstance(X, pd.DataFrame) or X.shape[1] == 0:
+        raise ValueError("no terms given: expected a DataFrame with at least one predictor column to screen")
+    t, e = check_survival(time, event)
+    if len(X) != t.size:
+        raise ValueError(f"the predictors have {len(X)} rows but there are {t.size} patients")
+    cols = ["coef", "se", "hr", "lower", "upper", "z", "p"]
     rows = []
-    for term in terms:
-        sub = df[[term, duration_col, event_col]]
-        ok = sub.notna().all(axis=1)
-        d = sub[ok]
-        row = {"term": term, "n": int(ok.sum()), "n_missing": int((~ok).sum()),
-               "n_events": int(d[event_col].sum()), "note": ""}
-        if d[term].nunique() < 2:
+    for term in X.columns:
+        x = X[term].to_numpy(float)
+        ok = ~np.isnan(x)
+        row = {"term": str(term), "n": int(ok.sum()), "n_missing": int((~ok).sum()),
+               "n_events": int(e[ok].sum()), "note": ""}
+        if np.unique(x[ok]).size < 2:
             row["note"] = "same value for every patient: not estimable"
         elif row["n_events"] == 0:
             row["note"] = "no events among the patients with this variable: not estimable"
         else:
-            try:
-                fit = fit_cox(d, duration_col, event_col, conf_level=conf_level)
-            except MonotoneLikelihoodError:
-                row["note"] = ("no finite maximum (monotone likelihood, e.g. a group without "
-                               "events): not estimable")
-                rows.append(row)
-                continue
-            row.update(fit.summary.iloc[0].drop("term").to_dict())
-            if not fit.converged:
-                row["note"] = ("no finite maximum (monotone likelihood, e.g. a group without "
-                               "events): hazard ratio not interpretable")
+            fit = fit_cox(t[ok], e[ok], x[ok, None], conf_level=conf_level)
+            if fit.converged:
+                row.update(fit.summary.iloc[0][cols].to_dict())
+            else:
+                row["note"] = _NOT_ESTIMABLE_MONOTONE
         rows.append(row)
-    cols = ["term", "n", "n_missing", "n_events", "coef", "se", "hr", "lower", "upper", "z", "p",
-            "note"]
-    out = pd.DataFrame(rows).reindex(columns=cols)
-    for c in ["coef", "se", "hr", "lower", "upper", "z", "p"]:
-        out[c] = out[c].astype(float)
+    out = pd.DataFrame(rows).reindex(columns=["term", "n", "n_missing", "n_events", *cols, "note"])
+    out[cols] = out[cols].astype(float)
     return out
 
 
 # ----------------------------------------------------------------------------- PH test
-def _km_left(time: np.ndarray, event: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier survival just before each patient's time, S(t-)."""
-    ut, inv = np.unique(time, return_inverse=True)
-    d = np.bincount(inv, weights=event, minlength=ut.size)
-    n_tot = np.bincount(inv, minlength=ut.size).astype(float)
-    n_risk = np.cumsum(n_tot[::-1])[::-1]
-    surv = np.cumprod(1.0 - d / n_risk)
-    left = np.r_[1.0, surv[:-1]]
-    return left[inv]
-
-
 def ph_test(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     """Test of proportional hazards from scaled Schoenfeld residuals, equal to ``cox.zph``.
 
@@ -456,14 +432,9 @@ def ph_test(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     Therneau TM, Grambsch PM. Modeling Survival Data: Extending the Cox Model.
     Springer 2000, ch. 6.
     """
-    d = fit.data
-    t = d[fit.duration_col].to_numpy(float)
-    e = d[fit.event_col].to_numpy(float)
-    terms = fit.terms
-    X = d[terms].to_numpy(float)
-    beta = fit.summary["coef"].to_numpy(float)
+    t, e, X = fit.time, fit.event, fit.X
     if transform == "km":
-        tt = 1.0 - _km_left(t, e)
+        tt = 1.0 - km_left(t, e)
     elif transform == "identity":
         tt = t.copy()
     elif transform == "rank":
@@ -473,22 +444,21 @@ def ph_test(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     else:
         raise ValueError(f"unknown transform {transform!r}: expected 'km', 'identity', 'rank' or 'log'")
     g_subject = tt - tt[e == 1].mean()
-    ut, _, score, info = _efron_terms(t, e, X, beta)
-    # every death at a given time has the same g
-    g_by_time = pd.Series(g_subject[e == 1], index=t[e == 1]).groupby(level=0).first()
-    g = g_by_time.loc[ut].to_numpy(float)
-    p = len(terms)
+    lay = engine.layout(t, e)
+    _, score, info = engine.per_event_time(lay, X, fit.coef)
+    # every death at a given time has the same g: take it from the first death of each tie set
+    g = g_subject[lay.order][lay.death_idx][lay.group_first]
+    p = len(fit.terms)
     I11 = info.sum(axis=0)
     I12 = np.einsum("j,jkl->kl", g, info)
     I22 = np.einsum("j,jkl->kl", g ** 2, info)
     imat = np.block([[I11, I12], [I12, I22]])
     u2 = g @ score
     rows = []
-    for k, term in enumerate(terms):
+    for k, term in enumerate(fit.terms):
         kk = list(range(p)) + [p + k]
         u = np.r_[np.zeros(p), u2[k]]
-        chisq = float(u @ np.linalg.solve(imat[np.ix_(kk, kk)], u))
-        rows.append((term, chisq, 1))
+        rows.append((term, float(u @ np.linalg.solve(imat[np.ix_(kk, kk)], u)), 1))
     u = np.r_[np.zeros(p), u2]
     rows.append(("GLOBAL", float(u @ np.linalg.solve(imat, u)), p))
     out = pd.DataFrame(rows, columns=["term", "chisq", "df"])

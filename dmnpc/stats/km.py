@@ -439,3 +439,14 @@ def median_followup(time, event) -> dict[str, float]:
     return {"median_observed": float(np.median(t)), "min": float(t.min()), "max": float(t.max()),
             "reverse_km_median": med, "reverse_km_lower": lo, "reverse_km_upper": hi,
             "n": int(t.size), "n_censored": int((e == 0).sum())}
+
+
+def km_left(time, event) -> np.ndarray:
+    """Kaplan-Meier survival just before each patient's own time, S(t-) (for ``cox.zph``'s time scale)."""
+    t = np.asarray(time, float)
+    e = np.asarray(event, float)
+    ut, inv = np.unique(t, return_inverse=True)
+    d = np.bincount(inv, weights=e, minlength=ut.size)
+    n_risk = np.cumsum(np.bincount(inv, minlength=ut.size)[::-1])[::-1].astype(float)
+    surv = np.cumprod(1.0 - d / n_risk)
+    return np.r_[1.0, surv[:-1]][inv]

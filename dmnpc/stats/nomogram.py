@@ -53,40 +53,17 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from dmnpc.paper.variables import PAPER_CUTOFFS
+from dmnpc.stats.cox import CoxFit
 
 __all__ = ["NomogramTerm", "Nomogram", "build_nomogram", "score", "total_points", "points_to_lp",
            "points_to_survival", "survival_to_points", "nomogram_table", "adverse_points", "to_json",
-           "r_pretty", "PAPER_TERM_LABELS", "PAPER_LEVEL_LABELS", "JSON_FORMAT"]
+           "r_pretty", "JSON_FORMAT"]
 
 #: Identifier and version of the :func:`to_json` document (bump the version on any change of keys).
 JSON_FORMAT = ("dmnpc-nomogram", 1)
 
 #: Maximum number of distinct values for a numeric predictor to count as discrete (rms ``datadist``).
 _N_UNIQUE = 10
-
-
-def _fmt_count(v: float) -> str:
-    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,g}"
-
-
-_C = PAPER_CUTOFFS
-#: Axis titles of the paper's OS nomogram terms (Fig. 3A).
-PAPER_TERM_LABELS: dict[str, str] = {
-    "age_high": "Age (year)",
-    "ebv_dna_high": "Pre-treatment EBV DNA (copies/mL)",
-    "multiple_lesions": "No. of metastatic lesions",
-    "chemo_cycles_low": "Cycles of chemotherapy",
-    "immuno_cycles_low": "Cycles of immunotherapy",
-}
-#: Level labels (value -> text) of the paper's OS nomogram terms, from :data:`PAPER_CUTOFFS`.
-PAPER_LEVEL_LABELS: dict[str, dict[float, str]] = {
-    "age_high": {0.0: f"< {_fmt_count(_C.age)}", 1.0: f"≥ {_fmt_count(_C.age)}"},
-    "ebv_dna_high": {0.0: f"< {_fmt_count(_C.ebv_dna)}", 1.0: f"≥ {_fmt_count(_C.ebv_dna)}"},
-    "multiple_lesions": {0.0: "Single", 1.0: "Multiple"},
-    "chemo_cycles_low": {0.0: f"≥ {_fmt_count(_C.chemo_cycles)}", 1.0: f"< {_fmt_count(_C.chemo_cycles)}"},
-    "immuno_cycles_low": {0.0: f"≥ {_fmt_count(_C.immuno_cycles)}", 1.0: f"< {_fmt_count(_C.immuno_cycles)}"},
-}
 
 
 # --------------------------------------------------------------------------- R's pretty()
@@ -248,8 +225,6 @@ class Nomogram:
         Patients and events in the fitting data.
     max_followup : float
         Longest observed time; predictions beyond it are refused.
-    duration_col, event_col : str
-        Column names of the fit.
     """
 
     terms: tuple[NomogramTerm, ...]
@@ -268,8 +243,6 @@ class Nomogram:
     n: int
     events: int
     max_followup: float
-    duration_col: str
-    event_col: str
 
     @property
     def term_names(self) -> tuple[str, ...]:
@@ -278,22 +251,6 @@ class Nomogram:
 
 
 # --------------------------------------------------------------------------- checks
-def _check_fit(cph: Any) -> list[str]:
-    params = getattr(cph, "params_", None)
-    if params is None:
-        raise ValueError("the Cox model has not been fitted yet: call CoxPHFitter.fit(...) first")
-    if getattr(cph, "strata", None):
-        raise ValueError("a stratified Cox model has one baseline per stratum; the nomogram needs an "
-                         "unstratified model")
-    if getattr(cph, "weights_col", None):
-        raise ValueError("weighted Cox fits are not supported by the nomogram")
-    if getattr(cph, "entry_col", None):
-        raise ValueError("Cox fits with delayed entry are not supported by the nomogram")
-    if not np.all(np.isfinite(params.to_numpy(float))):
-        raise ValueError("the Cox model has non-finite coefficients (a predictor separates the events?)")
-    return [str(t) for t in params.index]
-
-
 def _check_columns(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"{what} must be a pandas DataFrame")
@@ -329,28 +286,6 @@ def _check_times(times: Sequence[float], max_followup: float) -> tuple[float, ..
 
 
 # --------------------------------------------------------------------------- baseline
-def _baseline(time: np.ndarray, event: np.ndarray, risk: np.ndarray, method: str) -> pd.DataFrame:
-    """Baseline cumulative hazard at the covariate means (risk = exp(centred lp))."""
-    order = np.argsort(time, kind="mergesort")
-    t, e, r = time[order], event[order], risk[order]
-    uniq = np.unique(t[e == 1])
-    # risk-set sums: everyone with time >= u
-    rev_cum = np.cumsum(r[::-1])[::-1]
-    first = np.searchsorted(t, uniq, side="left")
-    at_risk = rev_cum[first]
-    dh = np.empty(len(uniq))
-    for k, u in enumerate(uniq):
-        dead = (t == u) & (e == 1)
-        d = int(dead.sum())
-        if method == "breslow" or d == 1:
-            dh[k] = d / at_risk[k]
-        else:
-            dsum = r[dead].sum()
-            dh[k] = np.sum(1.0 / (at_risk[k] - np.arange(d) / d * dsum))
-    cum = np.cumsum(dh)
-    return pd.DataFrame({"time": uniq, "cumhaz": cum, "survival": np.exp(-cum)})
-
-
 def _s0_at(baseline: pd.DataFrame, t: float) -> float:
     """Right-continuous step function: S0 at the last event time <= t (1 before the first)."""
     k = np.searchsorted(baseline["time"].to_numpy(), t + 1e-9 * max(1.0, abs(t)), side="right")
@@ -364,7 +299,7 @@ def _default_time_label(t: float, unit: str) -> str:
     return f"{t:g}-{unit.rstrip('s')} survival"
 
 
-def build_nomogram(cph: Any, data: pd.DataFrame, times: Sequence[float] = (12, 24),
+def build_nomogram(fit: CoxFit, times: Sequence[float] = (12, 24),
                    max_points: float = 100, *, baseline: str = "breslow",
                    labels: Mapping[str, str] | None = None,
                    level_labels: Mapping[str, Mapping[float, str]] | None = None,
@@ -374,23 +309,21 @@ def build_nomogram(cph: Any, data: pd.DataFrame, times: Sequence[float] = (12, 2
 
     Parameters
     ----------
-    cph : lifelines.CoxPHFitter
-        Fitted, unstratified, unweighted model whose covariates are numeric columns of ``data``.
-    data : pandas.DataFrame
-        The data the model was fitted on (covariates, duration and event columns); used for the
+    fit : CoxFit
+        A converged fit from :func:`dmnpc.stats.cox.fit_cox`; it carries the data used for the
         covariate means, the baseline hazard and the axis ranges.
     times : sequence of float
         Horizons for the survival axes, in the time unit of the data (months for the cohort).
     max_points : float
         Points of the predictor with the widest effect range (rms ``maxscale``).
     baseline : {'breslow', 'efron'}
-        Baseline cumulative hazard: Breslow (lifelines' ``baseline_survival_``) or the Efron-adjusted
-        one that ``rms::cph(method="efron", surv=TRUE)`` stores. Equal when event times are untied.
+        Baseline cumulative hazard (:meth:`dmnpc.stats.cox.CoxFit.baseline`): Breslow (lifelines'
+        ``baseline_survival_``) or the Efron-adjusted one that ``rms::cph(method="efron",
+        surv=TRUE)`` stores. Equal when event times are untied.
     labels : mapping, optional
-        Axis title per term (default: :data:`PAPER_TERM_LABELS`, else the term name).
+        Axis title per term (default: the term name).
     level_labels : mapping, optional
-        ``{term: {value: text}}`` tick labels for discrete terms (default:
-        :data:`PAPER_LEVEL_LABELS`, else the value).
+        ``{term: {value: text}}`` tick labels for discrete terms (default: the value).
     time_labels : mapping, optional
         ``{time: title}`` of the survival axes (default e.g. "1-year survival").
     time_unit : str
@@ -403,8 +336,8 @@ def build_nomogram(cph: Any, data: pd.DataFrame, times: Sequence[float] = (12, 2
     Raises
     ------
     ValueError
-        Unfitted/stratified/weighted model, a model term missing from ``data``, data that are not the
-        fitting data, a time beyond the longest follow-up, an unknown ``baseline``.
+        A fit that did not converge, a time beyond the longest follow-up, an unknown ``baseline``,
+        a non-positive ``max_points``.
 
     References
     ----------
@@ -412,34 +345,25 @@ def build_nomogram(cph: Any, data: pd.DataFrame, times: Sequence[float] = (12, 2
     Breslow NE. Discussion of Cox (1972). J R Stat Soc B 1972;34:216-217.
     Efron B. The efficiency of Cox's likelihood function for censored data. JASA 1977;72:557-565.
     """
-    terms = _check_fit(cph)
+    if not isinstance(fit, CoxFit):
+        raise ValueError("build_nomogram takes a fitted model from dmnpc.stats.cox.fit_cox")
+    if not fit.converged or not np.all(np.isfinite(fit.coef)):
+        raise ValueError("the Cox model has non-finite coefficients (monotone likelihood: a predictor "
+                         "separates the events?); no nomogram can be drawn")
     if baseline not in ("breslow", "efron"):
         raise ValueError(f"baseline must be 'breslow' or 'efron', got {baseline!r}")
     if not (isinstance(max_points, (int, float)) and math.isfinite(max_points) and max_points > 0):
         raise ValueError(f"max_points must be a positive number, got {max_points!r}")
-    dcol, ecol = cph.duration_col, cph.event_col
-    _check_columns(data, list(terms) + [dcol, ecol], "the data")
-    X = data[terms].astype(float)
-    time = data[dcol].to_numpy(float)
-    event = data[ecol].to_numpy(float)
-    if not np.isin(event, (0, 1)).all():
-        raise ValueError(f"the event column {ecol!r} must be 0/1")
-    if event.sum() == 0:
-        raise ValueError("there are no events in the data")
+    terms = list(fit.terms)
+    X = pd.DataFrame(fit.X, columns=terms)
+    event = fit.event
     means = X.mean(0)
-    norm_mean = getattr(cph, "_norm_mean", None)
-    if len(X) != len(cph.durations) or (
-            norm_mean is not None and not np.allclose(means.to_numpy(), norm_mean[terms].to_numpy(),
-                                                      rtol=1e-10, atol=1e-12)) or not np.allclose(
-            np.sort(time), np.sort(cph.durations.to_numpy(float))):
-        raise ValueError("the data are not the data the Cox model was fitted on (different rows, "
-                         "covariate means or follow-up times)")
-    max_followup = float(time.max())
+    max_followup = float(fit.time.max())
     ts = _check_times(times, max_followup)
 
-    beta = cph.params_[terms].to_numpy(float)
-    labels = {**PAPER_TERM_LABELS, **(labels or {})}
-    lev_lab = {**PAPER_LEVEL_LABELS, **{k: dict(v) for k, v in (level_labels or {}).items()}}
+    beta = np.asarray(fit.coef, dtype=float)
+    labels = dict(labels or {})
+    lev_lab = {k: dict(v) for k, v in (level_labels or {}).items()}
 
     # settings of each predictor and their effects
     settings: list[np.ndarray] = []
@@ -476,8 +400,7 @@ def build_nomogram(cph: Any, data: pd.DataFrame, times: Sequence[float] = (12, 2
             points=tuple(float(p) for p in (xb[j] - lows[j]) * sc), xbeta_min=float(lows[j]),
             observed_range=(float(X[term].min()), float(X[term].max()))))
 
-    risk = np.exp((X.to_numpy() - means.to_numpy()) @ beta)
-    base = _baseline(time, event, risk, baseline)
+    base = fit.baseline(baseline)
     s0 = tuple(_s0_at(base, t) for t in ts)
 
     # axes as rms draws them
@@ -506,8 +429,7 @@ def build_nomogram(cph: Any, data: pd.DataFrame, times: Sequence[float] = (12, 2
         times=ts, time_labels=tuple(tl.get(t, _default_time_label(t, time_unit)) for t in ts),
         baseline_method=baseline, baseline_survival=s0, baseline=base,
         total_points_axis=tuple(float(v) for v in tp_axis), lp_axis=tuple(float(v) for v in lp_at),
-        survival_ticks=ticks, n=int(len(X)), events=int(event.sum()), max_followup=max_followup,
-        duration_col=str(dcol), event_col=str(ecol))
+        survival_ticks=ticks, n=int(len(X)), events=int(event.sum()), max_followup=max_followup)
 
 
 # --------------------------------------------------------------------------- scoring

@@ -12,31 +12,29 @@ Conventions
 -----------
 * ``treatment_col`` is 0/1 with 1 = received the treatment (LRRT). Hazard ratios are
   **without vs with** treatment, as in the paper: HR > 1 means worse survival without it.
-* Cox models use Efron ties (lifelines' method, R's default), converged to R ``coxph``
-  precision; confidence intervals and P values are Wald; the log-rank test is the
-  ``survdiff`` one.
+* Cox models are :func:`dmnpc.stats.cox.fit_cox` (Efron ties, R's default, converged to
+  ``coxph`` precision); confidence intervals and P values are Wald; the log-rank test is
+  :func:`dmnpc.stats.km.logrank_test` (``survdiff``).
+* Arguments follow the package's one convention: ``time, event`` first, then the
+  treatment indicator and the stratum of each patient.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
-from lifelines.statistics import logrank_test
 from scipy import stats
+
+from dmnpc.stats._validate import check_survival
+from dmnpc.stats.cox import fit_cox
+from dmnpc.stats.km import logrank_test
 
 __all__ = ["risk_groups", "hr_by_stratum", "hr_record", "InteractionTest", "interaction_test"]
 
-#: Newton-Raphson settings for a fully converged MLE. lifelines stops *before* applying the last
-#: Newton step once its decrement g.H^-1.g/2 < precision, so the coefficients are off by about
-#: sqrt(2 precision / information): with the default 1e-7 that is ~1e-4 relative; 1e-20 gives ~1e-10
-#: and the relative log-likelihood criterion (1e-14) usually stops it first.
-_FIT_OPTIONS = dict(precision=1e-20, r_precision=1e-14, max_steps=200)
 _Z = float(stats.norm.ppf(0.975))
 
 
@@ -99,44 +97,19 @@ def risk_groups(total_points: Any, threshold: str | float = "mean", *,
 
 
 # --------------------------------------------------------------------------- checks
-def _check_survival_frame(df: pd.DataFrame, time_col: str, event_col: str, treatment_col: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError("the data must be a pandas DataFrame")
-    if len(df) == 0:
-        raise ValueError("the data have no rows")
-    missing = [c for c in (time_col, event_col, treatment_col) if c not in df.columns]
-    if missing:
-        raise ValueError(f"the data lack the column(s) {missing}")
-    for c in (time_col, event_col, treatment_col):
-        if df[c].isna().any():
-            raise ValueError(f"column {c!r} has missing values")
-    t = pd.to_numeric(df[time_col], errors="coerce")
-    if t.isna().any():
-        raise ValueError(f"follow-up times in {time_col!r} must be numbers")
-    if (t < 0).any():
-        raise ValueError(f"follow-up times in {time_col!r} must not be negative")
-    for c, what in ((event_col, "the event indicator"), (treatment_col, "the treatment indicator")):
-        if not df[c].isin([0, 1]).all():
-            raise ValueError(f"{what} {c!r} must be 0/1")
-    if df[event_col].sum() == 0:
-        raise ValueError("there are no events in the data")
-
-
-def _strata_series(df: pd.DataFrame, strata: Any) -> pd.Series:
-    if isinstance(strata, str):
-        if strata not in df.columns:
-            raise ValueError(f"the data lack the stratum column {strata!r}")
-        g = df[strata]
-    else:
-        if len(strata) != len(df):
-            raise ValueError(f"the strata must have one value per row of the data ({len(strata)} values "
-                             f"for {len(df)} rows)")
-        g = strata if isinstance(strata, pd.Series) else pd.Series(np.asarray(strata), index=df.index)
-        if not g.index.equals(df.index):
-            raise ValueError("the strata must have one value per row of the data, with the same index")
+def _check_inputs(time, event, treatment, strata) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series]:
+    t, e = check_survival(time, event)
+    tr = pd.to_numeric(pd.Series(np.asarray(treatment, dtype=object).ravel()), errors="coerce").to_numpy(float)
+    if tr.size != t.size:
+        raise ValueError(f"the treatment indicator has {tr.size} values but there are {t.size} patients")
+    if np.isnan(tr).any() or not np.isin(tr, (0.0, 1.0)).all():
+        raise ValueError("the treatment indicator must be 0/1 (1 = treated) for every patient")
+    g = strata if isinstance(strata, pd.Series) else pd.Series(np.asarray(strata))
+    if len(g) != t.size:
+        raise ValueError(f"the strata must have one value per patient ({len(g)} values for {t.size} patients)")
     if g.isna().any():
         raise ValueError("some patients have no stratum (missing values)")
-    return g
+    return t, e, tr.astype(int), g.reset_index(drop=True)
 
 
 def _levels(g: pd.Series) -> list:
@@ -148,57 +121,47 @@ def _levels(g: pd.Series) -> list:
     return lev
 
 
-def _cox(df: pd.DataFrame, time_col: str, event_col: str) -> CoxPHFitter:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return CoxPHFitter().fit(df, time_col, event_col, fit_options=_FIT_OPTIONS)
+def _wald(b: float, se: float) -> dict[str, float]:
+    return dict(coef=b, se=se, hr=math.exp(b), lower=math.exp(b - _Z * se), upper=math.exp(b + _Z * se),
+                p=float(2 * stats.norm.sf(abs(b / se))))
 
 
 # --------------------------------------------------------------------------- HR by stratum
-def _one_stratum(sub: pd.DataFrame, label: Any, time_col: str, event_col: str, treatment_col: str) -> dict:
-    tr = sub[treatment_col].to_numpy(int)
-    ev = sub[event_col].to_numpy(int)
-    t = sub[time_col].to_numpy(float)
-    row = {"stratum": label, "n": int(len(sub)), "n_treated": int(tr.sum()), "n_untreated": int((1 - tr).sum()),
-           "events_treated": int(ev[tr == 1].sum()), "events_untreated": int(ev[tr == 0].sum())}
+def _one_stratum(t, e, tr, label: Any) -> dict:
+    row = {"stratum": label, "n": int(t.size), "n_treated": int(tr.sum()), "n_untreated": int((1 - tr).sum()),
+           "events_treated": int(e[tr == 1].sum()), "events_untreated": int(e[tr == 0].sum())}
     nan = float("nan")
     row.update(coef=nan, se=nan, hr=nan, lower=nan, upper=nan, p=nan, logrank_chisq=nan, logrank_p=nan, note="")
     if row["n_treated"] == 0 or row["n_untreated"] == 0:
         row["note"] = "only one arm in this stratum: no comparison possible"
         return row
-    if ev.sum() == 0:
+    if e.sum() == 0:
         row["note"] = "no events in this stratum: no comparison possible"
         return row
-    lr = logrank_test(t[tr == 0], t[tr == 1], ev[tr == 0], ev[tr == 1])
-    row.update(logrank_chisq=float(lr.test_statistic), logrank_p=float(lr.p_value))
+    lr = logrank_test(t, e, tr)
+    row.update(logrank_chisq=lr.chisq, logrank_p=lr.p)
     if row["events_treated"] == 0 or row["events_untreated"] == 0:
         row["note"] = "no events in one arm: the hazard ratio is not estimable (infinite)"
         return row
-    d = pd.DataFrame({"T": t, "E": ev, "untreated": (1 - tr).astype(float)})
-    m = _cox(d, "T", "E")
-    b, se = float(m.params_["untreated"]), float(m.standard_errors_["untreated"])
-    row.update(coef=b, se=se, hr=math.exp(b), lower=math.exp(b - _Z * se), upper=math.exp(b + _Z * se),
-               p=float(2 * stats.norm.sf(abs(b / se))))
+    fit = fit_cox(t, e, pd.DataFrame({"untreated": (1 - tr).astype(float)}))
+    row.update(_wald(float(fit.coef[0]), float(np.sqrt(fit.vcov[0, 0]))))
     return row
 
 
-def hr_by_stratum(df: pd.DataFrame, time_col: str, event_col: str, treatment_col: str,
-                  strata: str | pd.Series | Sequence, *, overall: bool = False) -> pd.DataFrame:
+def hr_by_stratum(time, event, treatment, strata, *, overall: bool = False) -> pd.DataFrame:
     """Hazard ratio of no treatment vs treatment within each stratum, with the log-rank test.
 
     Parameters
     ----------
-    df : pandas.DataFrame
-        One row per patient.
-    time_col, event_col : str
+    time, event : array-like
         Follow-up time and 0/1 event indicator.
-    treatment_col : str
+    treatment : array-like
         0/1, 1 = received the treatment (e.g. LRRT).
-    strata : str or array-like
-        Column name in ``df`` or values aligned with it (e.g. :func:`risk_groups`). Strata are
-        reported in category order (categoricals), else sorted ('low' before 'high').
+    strata : array-like
+        Stratum of each patient (e.g. :func:`risk_groups`). Strata are reported in category
+        order (categoricals), else sorted ('low' before 'high').
     overall : bool
-        Add a first row ``'all'`` for the whole data.
+        Add a first row ``'all'`` for all patients.
 
     Returns
     -------
@@ -214,13 +177,15 @@ def hr_by_stratum(df: pd.DataFrame, time_col: str, event_col: str, treatment_col
     Mantel N. Evaluation of survival data and two new rank order statistics. Cancer Chemother Rep
     1966;50:163-170.
     """
-    _check_survival_frame(df, time_col, event_col, treatment_col)
-    g = _strata_series(df, strata)
+    t, e, tr, g = _check_inputs(time, event, treatment, strata)
+    if e.sum() == 0:
+        raise ValueError("there are no events in the data")
     rows = []
     if overall:
-        rows.append(_one_stratum(df, "all", time_col, event_col, treatment_col))
+        rows.append(_one_stratum(t, e, tr, "all"))
     for lev in _levels(g):
-        rows.append(_one_stratum(df.loc[(g == lev).to_numpy()], lev, time_col, event_col, treatment_col))
+        m = (g == lev).to_numpy()
+        rows.append(_one_stratum(t[m], e[m], tr[m], lev))
     return pd.DataFrame(rows)
 
 
@@ -286,8 +251,7 @@ class InteractionTest:
         return asdict(self)
 
 
-def interaction_test(df: pd.DataFrame, time_col: str, event_col: str, treatment_col: str,
-                     stratum_col: str | pd.Series | Sequence) -> InteractionTest:
+def interaction_test(time, event, treatment, strata) -> InteractionTest:
     """Likelihood-ratio test of treatment x stratum interaction (does the treatment effect differ?).
 
     Fits ``h(t) = h0(t) exp(b1 untreated + b2 other + b3 untreated x other)`` and the same model
@@ -296,14 +260,12 @@ def interaction_test(df: pd.DataFrame, time_col: str, event_col: str, treatment_
 
     Parameters
     ----------
-    df : pandas.DataFrame
-    time_col, event_col : str
+    time, event : array-like
         Follow-up time and 0/1 event indicator.
-    treatment_col : str
+    treatment : array-like
         0/1, 1 = received the treatment.
-    stratum_col : str or array-like
-        Column name or values with exactly two strata (the first category, or 'low', or the
-        smallest value is the reference).
+    strata : array-like
+        Exactly two strata (the first category, or 'low', or the smallest value is the reference).
 
     Returns
     -------
@@ -320,30 +282,27 @@ def interaction_test(df: pd.DataFrame, time_col: str, event_col: str, treatment_
     2003;326:219. Wang R, Lagakos SW, Ware JH, Hunter DJ, Drazen JM. Statistics in medicine -
     reporting of subgroup analyses in clinical trials. N Engl J Med 2007;357:2189-2194.
     """
-    _check_survival_frame(df, time_col, event_col, treatment_col)
-    g = _strata_series(df, stratum_col)
+    t, e, tr, g = _check_inputs(time, event, treatment, strata)
     lev = _levels(g)
     if len(lev) != 2:
         raise ValueError(f"the interaction test needs exactly two strata, got {len(lev)}: {lev}")
     ref, oth = lev
-    d = pd.DataFrame({"T": df[time_col].to_numpy(float), "E": df[event_col].to_numpy(int),
-                      "untreated": 1.0 - df[treatment_col].to_numpy(float),
-                      "other": (g == oth).to_numpy(float)})
+    untreated = 1.0 - tr
+    other = (g == oth).to_numpy(float)
     for s in (0.0, 1.0):
         for u in (0.0, 1.0):
-            cell = d[(d["other"] == s) & (d["untreated"] == u)]
-            if cell["E"].sum() == 0:
+            if e[(other == s) & (untreated == u)].sum() == 0:
                 arm = "without treatment" if u else "with treatment"
                 raise ValueError(f"no events among patients {arm} in stratum {(oth if s else ref)!r}: "
                                  "the interaction is not estimable")
-    d["interaction"] = d["untreated"] * d["other"]
-    full = _cox(d, "T", "E")
-    red = _cox(d.drop(columns="interaction"), "T", "E")
-    b, se = float(full.params_["interaction"]), float(full.standard_errors_["interaction"])
-    lr = float(2 * (full.log_likelihood_ - red.log_likelihood_))
-    b1 = float(full.params_["untreated"])
+    X = pd.DataFrame({"untreated": untreated, "other": other, "interaction": untreated * other})
+    full = fit_cox(t, e, X)
+    red = fit_cox(t, e, X[["untreated", "other"]])
+    b, se = float(full.coef[2]), float(np.sqrt(full.vcov[2, 2]))
+    w = _wald(b, se)
+    lr = float(2 * (full.loglik - red.loglik))
+    b1 = float(full.coef[0])
     return InteractionTest(
-        reference=str(ref), other=str(oth), ratio=math.exp(b), lower=math.exp(b - _Z * se),
-        upper=math.exp(b + _Z * se), wald_p=float(2 * stats.norm.sf(abs(b / se))), lr_chisq=lr, df=1,
-        p=float(stats.chi2.sf(max(lr, 0.0), 1)), hr_reference=math.exp(b1), hr_other=math.exp(b1 + b),
-        n=int(len(d)), events=int(d["E"].sum()))
+        reference=str(ref), other=str(oth), ratio=w["hr"], lower=w["lower"], upper=w["upper"], wald_p=w["p"],
+        lr_chisq=lr, df=1, p=float(stats.chi2.sf(max(lr, 0.0), 1)), hr_reference=math.exp(b1),
+        hr_other=math.exp(b1 + b), n=int(t.size), events=int(e.sum()))

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from dmnpc.stats import _engine as cf
-from dmnpc.stats._validate import check_survival
+from dmnpc.stats.cox import CoxFit
 from dmnpc.stats.discrimination import harrell_c
 
 __all__ = ["ValidationResult", "validate_cox", "bootstrap_frequencies"]
@@ -209,40 +209,17 @@ def _indexes(dxy, lr, ll0m2, n, slope, U, g) -> dict[str, np.ndarray]:
     return {"Dxy": dxy, "C": dxy / 2 + 0.5, "R2": R2, "Slope": slope, "D": D, "U": U, "Q": D - U, "g": g}
 
 
-def _check_design(X, n: int) -> np.ndarray:
-    Xa = np.asarray(X, dtype=float)
-    if Xa.ndim == 1:
-        Xa = Xa[:, None]
-    if Xa.ndim != 2 or Xa.shape[0] != n:
-        raise ValueError(f"The predictor matrix must have one row per patient ({n}); got shape {Xa.shape}.")
-    if Xa.shape[1] == 0:
-        raise ValueError("The predictor matrix has no columns: there is no model to validate.")
-    if not np.isfinite(Xa).all():
-        raise ValueError("The predictor matrix has missing or infinite values.")
-    if np.any(Xa.std(axis=0) == 0):
-        raise ValueError("A predictor is constant in these patients; drop it before fitting the model.")
-    return Xa
-
-
-def validate_cox(
-    X,
-    time,
-    event,
-    B: int = 200,
-    seed: int | None = None,
-    progress: bool = False,
-    method: str = "fast",
-    eps: float | None = None,
-) -> ValidationResult:
-    """Optimism-corrected indexes of a Cox model by the bootstrap (``rms::validate``).
+def validate_cox(fit: CoxFit, B: int = 200, seed: int | None = None, progress: bool = False,
+                 method: str = "fast") -> ValidationResult:
+    """Optimism-corrected indexes of a fitted Cox model by the bootstrap (``rms::validate``).
 
     Parameters
     ----------
-    X : array-like or DataFrame, shape (n, p)
-        Design matrix of the model (e.g. 0/1 columns of
-        ``dmnpc.paper.variables.design_matrix``).
-    time, event : array-like
-        Follow-up time and event indicator (1 = event).
+    fit : CoxFit
+        The model, from :func:`dmnpc.stats.cox.fit_cox` (it carries its data). Every
+        bootstrap refit uses the fit's convergence rule: ``fit_cox(..., eps=1e-4)``
+        reproduces ``rms``'s (cph and validate use ``coxph.fit(eps = 1e-4, iter.max = 10)``),
+        so the apparent indexes equal R's digit for digit; the default converges fully.
     B : int
         Number of bootstrap replicates (rms default 40; 200 or more recommended).
     seed : int, optional
@@ -251,16 +228,17 @@ def validate_cox(
     progress : bool
         Show a tqdm progress bar.
     method : {"fast", "slow"}
-        Batched NumPy fits (default) or the lifelines refit loop (reference).
-    eps : float, optional
-        ``None`` (default) fits every model to full convergence. ``1e-4``
-        reproduces ``rms``'s stopping rule (cph and validate use
-        ``coxph.fit(eps = 1e-4, iter.max = 10)``), so the apparent indexes equal
-        R's digit for digit. Only used by ``method="fast"``.
+        Batched NumPy fits (default) or a loop refitting lifelines' ``CoxPHFitter`` on the
+        resampled rows (an independent reference for tests and the benchmark; same samples).
 
     Returns
     -------
     ValidationResult
+
+    Raises
+    ------
+    ValueError
+        A fit that did not converge, fewer than two events, an invalid ``B`` or ``method``.
 
     References
     ----------
@@ -271,45 +249,38 @@ def validate_cox(
     cross-validation. Am Stat 1983;37:36-48.
     Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015 (sec. 5.3).
     """
-    with _one_blas_thread():
-        return _validate_cox(X, time, event, B, seed, progress, method, eps)
-
-
-def _validate_cox(
-    X,
-    time,
-    event,
-    B: int = 200,
-    seed: int | None = None,
-    progress: bool = False,
-    method: str = "fast",
-    eps: float | None = None,
-) -> ValidationResult:
-    """Body of :func:`validate_cox` (which runs it with single-threaded BLAS)."""
-    t, e = check_survival(time, event)
-    n = t.size
-    Xa = _check_design(X, n)
+    if not isinstance(fit, CoxFit):
+        raise ValueError("validate_cox takes a fitted model from dmnpc.stats.cox.fit_cox")
+    if not fit.converged:
+        raise ValueError("The Cox model has no finite maximum (monotone likelihood): there is nothing to validate.")
     if int(B) != B or B < 1:
         raise ValueError(f"The number of bootstrap replicates B must be a positive integer, got {B!r}.")
     if method not in ("fast", "slow"):
         raise ValueError(f"method must be 'fast' or 'slow', got {method!r}.")
-    if e.sum() < 2:
+    if fit.n_events < 2:
         raise ValueError("At least two events are needed to fit and validate a Cox model.")
-    B = int(B)
+    with _one_blas_thread():
+        return _validate_cox(fit, int(B), seed, progress, method)
+
+
+def _validate_cox(fit: CoxFit, B: int, seed: int | None, progress: bool, method: str) -> ValidationResult:
+    """Body of :func:`validate_cox` (which runs it with single-threaded BLAS)."""
+    t, e, Xa, eps = fit.time, fit.event, fit.X, fit.eps
+    n = t.size
     W = bootstrap_frequencies(n, B, seed)
     lay = cf.layout(t, e)
     pairs = _Pairs(t, e)
     maxit = 10 if eps is not None else 30
 
     # apparent
-    full = cf.fit_batch(lay, Xa, eps=eps, max_iter=maxit)
-    lp0 = (Xa @ full.beta[0])[None, :]
-    ll0m2 = -2 * full.loglik0
+    lp0 = (Xa @ fit.coef)[None, :]
+    ll0m2 = -2 * np.atleast_1d(fit.loglik_null)
     app = _indexes(
-        pairs.dxy(lp0), -2 * (full.loglik0 - full.loglik), ll0m2, n, np.ones(1), -2 / ll0m2, _gini_md(lp0)
+        pairs.dxy(lp0), -2 * (fit.loglik_null - np.atleast_1d(fit.loglik)), ll0m2, n, np.ones(1), -2 / ll0m2,
+        _gini_md(lp0)
     )
     if method == "fast":
-        beta, tr_ll0, tr_ll = _fast_fits(lay, Xa, W, full.beta[0], eps, maxit, progress)
+        beta, tr_ll0, tr_ll = _fast_fits(lay, Xa, W, fit.coef, eps, maxit, progress)
     else:
         beta, tr_ll0, tr_ll = _slow_fits(Xa, t, e, W, lay, progress)
     ok = np.isfinite(beta).all(axis=1) & np.isfinite(tr_ll)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import math
 import subprocess
 import sys
@@ -95,3 +96,27 @@ def test_cli_fidelity_lists_published_numbers():
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "lrrt_in_high.hr" in proc.stdout and "within" in proc.stdout
+
+
+def test_twin_results_unchanged_by_the_layered_architecture(results):
+    """Every value of the twin's results JSON from before the stats/paper/book reorganisation.
+
+    ``tests/reference/twin_results_before_layers.json`` is ``python -m dmnpc report`` on the twin
+    at the commit before the reorganisation (d4f4f55). Counts, strings and P-value keys that do
+    not involve a Cox fit are compared exactly; every float to 1e-8 relative. Why that tolerance:
+    the old Cox path handed a Newton-polished estimate back to lifelines, which stopped at its own
+    criterion (precision 1e-9); the new single engine stops on a Newton decrement below 1e-9 and
+    then takes that last step. Both land on the same maximum to about 1e-10 relative (measured:
+    at most 5e-11 over the 53 Cox-derived values); 1e-8 leaves two orders of margin and would
+    still catch any real change (the smallest reported precision, 3 decimals of a P value, is 1e-3).
+    """
+    before = _flat(json.loads((Path(__file__).resolve().parents[1] / "reference"
+                               / "twin_results_before_layers.json").read_text()))
+    now = _flat(results)
+    assert set(before) <= set(now), sorted(set(before) - set(now))
+    for key, old in before.items():
+        new = now[key]
+        if isinstance(old, float) and isinstance(new, float):
+            assert math.isclose(new, old, rel_tol=1e-8, abs_tol=0.0), (key, new, old)
+        else:
+            assert new == old, (key, new, old)

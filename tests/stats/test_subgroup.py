@@ -66,7 +66,7 @@ def test_risk_groups_errors():
 def test_logrank_and_counts_by_hand():
     # log-rank by hand: E(treated) = 1/2 + 1/3 + 1/2 = 4/3, O = 2, V = 1/4 + 2/9 + 1/4 = 13/18
     # chi-square = (2/3)^2 / (13/18) = 8/13
-    t = hr_by_stratum(tiny(), "time", "event", "trt", pd.Series(["x"] * 4))
+    t = hr_by_stratum(tiny()["time"], tiny()["event"], tiny()["trt"], pd.Series(["x"] * 4))
     r = t.iloc[0]
     assert (r.n, r.n_treated, r.n_untreated, r.events_treated, r.events_untreated) == (4, 2, 2, 2, 2)
     assert r.logrank_chisq == pytest.approx(8 / 13, rel=1e-12)
@@ -79,8 +79,8 @@ def test_logrank_and_counts_by_hand():
 def test_hr_direction_without_vs_with():
     # swap the arms: now the untreated die first (1, 3), so HR(without vs with) > 1
     d = tiny().assign(trt=[0, 0, 1, 1])
-    r = hr_by_stratum(d, "time", "event", "trt", pd.Series(["x"] * 4)).iloc[0]
-    r2 = hr_by_stratum(tiny(), "time", "event", "trt", pd.Series(["x"] * 4)).iloc[0]
+    r = hr_by_stratum(d["time"], d["event"], d["trt"], pd.Series(["x"] * 4)).iloc[0]
+    r2 = hr_by_stratum(tiny()["time"], tiny()["event"], tiny()["trt"], pd.Series(["x"] * 4)).iloc[0]
     assert r2.hr < 1 < r.hr
     assert r.hr == pytest.approx(1 / r2.hr, rel=1e-9)  # swapping arms inverts the HR
     assert r.p == pytest.approx(r2.p, rel=1e-9)
@@ -92,7 +92,7 @@ def test_degenerate_strata_reported_not_raised():
     c = pd.DataFrame({"time": [1.0, 2.0], "event": [1, 1], "trt": [1, 1], "s": "c"})  # one arm only
     e = pd.DataFrame({"time": [1.0, 2.0], "event": [0, 0], "trt": [0, 1], "s": "e"})  # all censored
     d = pd.concat([a, b, c, e], ignore_index=True)
-    t = hr_by_stratum(d, "time", "event", "trt", "s", overall=True).set_index("stratum")
+    t = hr_by_stratum(d["time"], d["event"], d["trt"], d["s"], overall=True).set_index("stratum")
     assert t.index.tolist() == ["all", "a", "b", "c", "e"]
     assert np.isnan(t.loc["b", "hr"]) and "not estimable" in t.loc["b", "note"]
     assert 0 < t.loc["b", "logrank_p"] < 1
@@ -103,7 +103,7 @@ def test_degenerate_strata_reported_not_raised():
 
 def test_interaction_identical_strata_is_null():
     d = pd.concat([tiny().assign(s="low"), tiny().assign(s="high")], ignore_index=True)
-    it = interaction_test(d, "time", "event", "trt", "s")
+    it = interaction_test(d["time"], d["event"], d["trt"], d["s"])
     assert isinstance(it, InteractionTest)
     assert (it.reference, it.other) == ("low", "high")
     assert it.ratio == pytest.approx(1.0, abs=1e-9)
@@ -120,7 +120,7 @@ def test_hr_by_stratum_matches_r(gbsg, definition, threshold):
     g = risk_groups(gbsg[f"score_{definition}"], threshold)
     assert g.attrs["threshold"] == pytest.approx(R["threshold"], rel=1e-12)
     assert (int((g == "low").sum()), int((g == "high").sum())) == (R["n_low"], R["n_high"])
-    got = hr_by_stratum(gbsg, "rfstime", "status", "hormon", g, overall=True)
+    got = hr_by_stratum(gbsg["rfstime"], gbsg["status"], gbsg["hormon"], g, overall=True)
     want = pd.DataFrame(R["strata"])
     assert got["stratum"].tolist() == want["stratum"].tolist() == ["all", "low", "high"]
     for c in ("n", "n_treated", "n_untreated", "events_treated", "events_untreated"):
@@ -135,7 +135,7 @@ def test_hr_by_stratum_matches_r(gbsg, definition, threshold):
 def test_interaction_matches_r(gbsg, definition, threshold):
     R = REF[definition]["interaction"]
     g = risk_groups(gbsg[f"score_{definition}"], threshold)
-    it = interaction_test(gbsg, "rfstime", "status", "hormon", g)
+    it = interaction_test(gbsg["rfstime"], gbsg["status"], gbsg["hormon"], g)
     for k in ("ratio", "lower", "upper", "wald_p", "lr_chisq", "p", "hr_reference", "hr_other"):
         assert getattr(it, k) == pytest.approx(R[k], rel=RTOL), k
     assert R["lr_chisq_anova"] == pytest.approx(R["lr_chisq"], rel=1e-12)
@@ -153,34 +153,31 @@ def test_subgroup_p_values_mislead_but_interaction_does_not():
 # --------------------------------------------------------------------------- errors
 def test_errors():
     d = tiny().assign(s=["a", "a", "b", "b"])
-    with pytest.raises(ValueError, match=r"lack the column\(s\) \['trt'\]"):
-        hr_by_stratum(d.drop(columns="trt"), "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="no rows"):
-        hr_by_stratum(d.iloc[:0], "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="must not be negative"):
-        hr_by_stratum(d.assign(time=[-1.0, 2, 3, 4]), "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="must be numbers"):
-        hr_by_stratum(d.assign(time=["1", "x", "3", "4"]), "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="the event indicator 'event' must be 0/1"):
-        hr_by_stratum(d.assign(event=[2, 1, 1, 1]), "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="the treatment indicator 'trt' must be 0/1"):
-        hr_by_stratum(d.assign(trt=["LRRT", "LRRT", "no", "no"]), "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="no events in the data"):
-        hr_by_stratum(d.assign(event=0), "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="has missing values"):
-        hr_by_stratum(d.assign(event=[1, np.nan, 1, 1]), "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="lack the stratum column 'risk'"):
-        hr_by_stratum(d, "time", "event", "trt", "risk")
-    with pytest.raises(ValueError, match="one value per row"):
-        hr_by_stratum(d, "time", "event", "trt", ["a", "b"])
+    T, E, TR, S = d["time"], d["event"], d["trt"], d["s"]
+    with pytest.raises(ValueError, match="the treatment indicator has 3 values but there are 4 patients"):
+        hr_by_stratum(T, E, TR[:3], S)
+    with pytest.raises(ValueError, match="empty"):
+        hr_by_stratum(T[:0], E[:0], TR[:0], S[:0])
+    with pytest.raises(ValueError, match="negative"):
+        hr_by_stratum([-1.0, 2, 3, 4], E, TR, S)
+    with pytest.raises(ValueError):
+        hr_by_stratum(["1", "x", "3", "4"], E, TR, S)
+    with pytest.raises(ValueError, match="event indicator must be binary"):
+        hr_by_stratum(T, [2, 1, 1, 1], TR, S)
+    with pytest.raises(ValueError, match="the treatment indicator must be 0/1"):
+        hr_by_stratum(T, E, ["LRRT", "LRRT", "no", "no"], S)
+    with pytest.raises(ValueError, match="no events"):
+        hr_by_stratum(T, E * 0, TR, S)
+    with pytest.raises(ValueError, match="event indicator must be binary"):
+        hr_by_stratum(T, [1, np.nan, 1, 1], TR, S)
+    with pytest.raises(ValueError, match="one value per patient"):
+        hr_by_stratum(T, E, TR, ["a", "b"])
     with pytest.raises(ValueError, match="no stratum"):
-        hr_by_stratum(d.assign(s=["a", None, "b", "b"]), "time", "event", "trt", "s")
-    with pytest.raises(ValueError, match="must be a pandas DataFrame"):
-        hr_by_stratum(d.to_dict(), "time", "event", "trt", "s")
+        hr_by_stratum(T, E, TR, ["a", None, "b", "b"])
     with pytest.raises(ValueError, match="stratum 'c' not in the table"):
-        hr_record(hr_by_stratum(d, "time", "event", "trt", "s"), "c")
+        hr_record(hr_by_stratum(T, E, TR, S), "c")
     with pytest.raises(ValueError, match="exactly two strata, got 3"):
-        interaction_test(d.assign(s=["a", "b", "c", "c"]), "time", "event", "trt", "s")
+        interaction_test(T, E, TR, ["a", "b", "c", "c"])
     two = pd.concat([tiny().assign(s="low"), tiny().assign(s="high", event=[1, 1, 0, 0])], ignore_index=True)
     with pytest.raises(ValueError, match="no events among patients without treatment in stratum 'high'"):
-        interaction_test(two, "time", "event", "trt", "s")
+        interaction_test(two["time"], two["event"], two["trt"], two["s"])

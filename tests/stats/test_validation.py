@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from dmnpc.stats.cox import fit_cox
 from dmnpc.stats import _engine as cf
 from dmnpc.stats import validation as V
 from dmnpc.stats.discrimination import harrell_c
@@ -23,6 +24,8 @@ COLS = ["age", "meno", "size", "grade", "nodes", "pgr", "er", "hormon"]
 X = GBSG[COLS]
 T = GBSG["rfstime"].to_numpy(float)
 E = GBSG["status"].to_numpy(int)
+FIT = fit_cox(T, E, X)
+FIT_RMS = fit_cox(T, E, X, eps=1e-4)  # rms::cph's convergence rule
 R_INDEX = REF["runs"][0]["index"]  # Dxy R2 Slope D U Q g
 
 
@@ -84,18 +87,18 @@ def test_bootstrap_frequencies_sum_to_n():
 
 # ---------------------------------------------------------------- fast vs slow, reproducibility
 def test_fast_and_slow_paths_agree():
-    fast = V.validate_cox(X, T, E, B=4, seed=7)
-    slow = V.validate_cox(X, T, E, B=4, seed=7, method="slow")
+    fast = V.validate_cox(FIT, B=4, seed=7)
+    slow = V.validate_cox(FIT, B=4, seed=7, method="slow")
     # identical samples; coefficients differ only by lifelines' convergence tolerance
     np.testing.assert_allclose(fast.coef, slow.coef, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(fast.table.to_numpy(float), slow.table.to_numpy(float), rtol=1e-6, atol=1e-9)
 
 
 def test_same_seed_same_result_and_progress_bar():
-    a = V.validate_cox(X, T, E, B=10, seed=1)
-    b = V.validate_cox(X, T, E, B=10, seed=1, progress=True)
+    a = V.validate_cox(FIT, B=10, seed=1)
+    b = V.validate_cox(FIT, B=10, seed=1, progress=True)
     pd.testing.assert_frame_equal(a.table, b.table)
-    c = V.validate_cox(X, T, E, B=10, seed=2)
+    c = V.validate_cox(FIT, B=10, seed=2)
     assert not np.allclose(a.table["test"], c.table["test"])
     assert isinstance(a.corrected("C"), float) and isinstance(a.apparent("Dxy"), float)
     assert a.table.loc["C", "index_orig"] == pytest.approx(a.table.loc["Dxy", "index_orig"] / 2 + 0.5)
@@ -103,13 +106,13 @@ def test_same_seed_same_result_and_progress_bar():
 
 # ---------------------------------------------------------------- R goldens
 def test_apparent_indexes_equal_rms():
-    v = V.validate_cox(X, T, E, B=2, seed=0, eps=1e-4)
+    v = V.validate_cox(FIT_RMS, B=2, seed=0)
     ours = v.table.loc[R_INDEX, "index_orig"].to_numpy(float)
     np.testing.assert_allclose(ours, REF["runs"][0]["index_orig"], rtol=1e-6)
 
 
 def test_apparent_c_equals_harrell_c():
-    v = V.validate_cox(X, T, E, B=2, seed=0)
+    v = V.validate_cox(FIT, B=2, seed=0)
     lp = X.to_numpy(float) @ cf.fit_batch(cf.layout(T, E), X.to_numpy(float)).beta[0]
     assert v.apparent("C") == pytest.approx(harrell_c(T, E, lp).c, rel=1e-12)
 
@@ -129,25 +132,32 @@ def test_corrected_indexes_within_monte_carlo_error_of_rms(index):
     k = runs.size
     sigma_up = runs.std(ddof=1) * np.sqrt((k - 1) / stats.chi2.ppf(0.025, k - 1))
     tol = 3 * sigma_up * np.sqrt(1 + 1 / k)
-    v = V.validate_cox(X, T, E, B=200, seed=2024, eps=1e-4)
+    v = V.validate_cox(FIT_RMS, B=200, seed=2024)
     assert abs(v.corrected(index) - runs.mean()) < tol
 
 
 # ---------------------------------------------------------------- errors
 def test_errors():
+    # design problems are the fit's (fit_cox / design_array), caught before any validation
     with pytest.raises(ValueError, match="one row per patient"):
-        V.validate_cox(X.iloc[:10], T, E, B=2)
+        fit_cox(T, E, X.iloc[:10])
     with pytest.raises(ValueError, match="no columns"):
-        V.validate_cox(np.empty((T.size, 0)), T, E, B=2)
+        fit_cox(T, E, np.empty((T.size, 0)))
     with pytest.raises(ValueError, match="missing or infinite"):
-        V.validate_cox(np.where(np.arange(T.size)[:, None] == 0, np.nan, X.to_numpy(float)), T, E, B=2)
-    with pytest.raises(ValueError, match="constant"):
-        V.validate_cox(np.c_[X.to_numpy(float), np.ones(T.size)], T, E, B=2)
-    with pytest.raises(ValueError, match="positive integer"):
-        V.validate_cox(X, T, E, B=0)
-    with pytest.raises(ValueError, match="method must be"):
-        V.validate_cox(X, T, E, B=2, method="medium")
-    with pytest.raises(ValueError, match="At least two events"):
-        V.validate_cox(np.array([[0.0], [1.0], [2.0]]), [1, 2, 3], [1, 0, 0], B=2)
+        fit_cox(T, E, np.where(np.arange(T.size)[:, None] == 0, np.nan, X.to_numpy(float)))
+    with pytest.raises(ValueError, match="same value for every patient"):
+        fit_cox(T, E, np.c_[X.to_numpy(float), np.ones(T.size)])
     with pytest.raises(ValueError, match="no events"):
-        V.validate_cox(X, T, np.zeros_like(E), B=2)
+        fit_cox(T, np.zeros_like(E), X)
+    with pytest.raises(ValueError, match="takes a fitted model"):
+        V.validate_cox(X, B=2)
+    with pytest.raises(ValueError, match="positive integer"):
+        V.validate_cox(FIT, B=0)
+    with pytest.raises(ValueError, match="method must be"):
+        V.validate_cox(FIT, B=2, method="medium")
+    with pytest.raises(ValueError, match="At least two events"):
+        V.validate_cox(fit_cox([1, 2, 3], [1, 0, 0], np.array([[1.0], [0.0], [2.0]])), B=2)
+    monotone = fit_cox([9.0, 1, 2, 3, 4, 5, 6, 7], [0, 1, 1, 0, 1, 1, 0, 1], [[0.0]] + [[1.0]] * 7)
+    assert not monotone.converged
+    with pytest.raises(ValueError, match="monotone likelihood"):
+        V.validate_cox(monotone, B=2)
