@@ -299,6 +299,56 @@ def _default_time_label(t: float, unit: str) -> str:
     return f"{t:g}-{unit.rstrip('s')} survival"
 
 
+def _settings(X: pd.DataFrame) -> tuple[list[np.ndarray], list[str]]:
+    """Axis settings of each predictor: its levels (at most 10 distinct values) or ``pretty`` ticks."""
+    settings: list[np.ndarray] = []
+    kinds: list[str] = []
+    for term in X.columns:
+        x = X[term].to_numpy()
+        uniq = np.unique(x)
+        if len(uniq) <= _N_UNIQUE:
+            settings.append(uniq)
+            kinds.append("discrete")
+        else:
+            settings.append(r_pretty(x.min(), x.max(), 10))
+            kinds.append("continuous")
+    return settings, kinds
+
+
+def _survival_ticks(ts, s0, intercept: float, sc: float, tp_max: float) -> pd.DataFrame:
+    """Round survival values of each time and their exact positions on the Total points axis."""
+    rows = []
+    lp_lo, lp_hi = intercept, intercept + tp_max / sc
+    for t, s0t in zip(ts, s0):
+        if not 0 < s0t < 1:
+            continue
+        s_hi, s_lo = s0t ** math.exp(lp_lo), s0t ** math.exp(lp_hi)
+        for sv in r_pretty(s_lo, s_hi, 10):
+            if 0 < sv < 1:
+                pts = (math.log(math.log(sv) / math.log(s0t)) - intercept) * sc
+                if -1e-9 <= pts <= tp_max + 1e-9:
+                    rows.append((t, float(sv), float(pts)))
+    return pd.DataFrame(rows, columns=["time", "survival", "total_points"])
+
+
+def _terms(X, beta, settings, kinds, xb, lows, sc, labels, lev_lab) -> list[NomogramTerm]:
+    """One :class:`NomogramTerm` per predictor: its ticks, their labels and their points."""
+    out = []
+    for j, term in enumerate(X.columns):
+        vals = settings[j]
+        if kinds[j] == "discrete":
+            ll = lev_lab.get(term, {})
+            tick_labels = tuple(ll.get(float(v), f"{v:g}") for v in vals)
+        else:
+            tick_labels = tuple(f"{v:g}" for v in vals)
+        out.append(NomogramTerm(
+            name=term, label=labels.get(term, term), kind=kinds[j], coef=float(beta[j]),
+            mean=float(X[term].mean()), values=tuple(float(v) for v in vals), level_labels=tick_labels,
+            points=tuple(float(p) for p in (xb[j] - lows[j]) * sc), xbeta_min=float(lows[j]),
+            observed_range=(float(X[term].min()), float(X[term].max()))))
+    return out
+
+
 def build_nomogram(fit: CoxFit, times: Sequence[float] = (12, 24),
                    max_points: float = 100, *, baseline: str = "breslow",
                    labels: Mapping[str, str] | None = None,
@@ -365,18 +415,7 @@ def build_nomogram(fit: CoxFit, times: Sequence[float] = (12, 24),
     labels = dict(labels or {})
     lev_lab = {k: dict(v) for k, v in (level_labels or {}).items()}
 
-    # settings of each predictor and their effects
-    settings: list[np.ndarray] = []
-    kinds: list[str] = []
-    for j, term in enumerate(terms):
-        x = X[term].to_numpy()
-        uniq = np.unique(x)
-        if len(uniq) <= _N_UNIQUE:
-            settings.append(uniq)
-            kinds.append("discrete")
-        else:
-            settings.append(r_pretty(x.min(), x.max(), 10))
-            kinds.append("continuous")
+    settings, kinds = _settings(X)
     xb = [beta[j] * s for j, s in enumerate(settings)]
     lows = np.array([v.min() for v in xb])
     ranges = np.array([v.max() - v.min() for v in xb])
@@ -386,19 +425,7 @@ def build_nomogram(fit: CoxFit, times: Sequence[float] = (12, 24),
     center = float(np.dot(beta, means.to_numpy()))
     intercept = float(-center + lows.sum())
 
-    nterms = []
-    for j, term in enumerate(terms):
-        vals = settings[j]
-        if kinds[j] == "discrete":
-            ll = lev_lab.get(term, {})
-            tick_labels = tuple(ll.get(float(v), f"{v:g}") for v in vals)
-        else:
-            tick_labels = tuple(f"{v:g}" for v in vals)
-        nterms.append(NomogramTerm(
-            name=term, label=labels.get(term, term), kind=kinds[j], coef=float(beta[j]),
-            mean=float(means.iloc[j]), values=tuple(float(v) for v in vals), level_labels=tick_labels,
-            points=tuple(float(p) for p in (xb[j] - lows[j]) * sc), xbeta_min=float(lows[j]),
-            observed_range=(float(X[term].min()), float(X[term].max()))))
+    nterms = _terms(X, beta, settings, kinds, xb, lows, sc, labels, lev_lab)
 
     base = fit.baseline(baseline)
     s0 = tuple(_s0_at(base, t) for t in ts)
@@ -410,18 +437,7 @@ def build_nomogram(fit: CoxFit, times: Sequence[float] = (12, 24),
     tp_axis = r_pretty(0.0, sum_max, 10)
     tp_max = float(tp_axis.max())
 
-    rows = []
-    lp_lo, lp_hi = intercept, intercept + tp_max / sc
-    for t, s0t in zip(ts, s0):
-        if not 0 < s0t < 1:
-            continue
-        s_hi, s_lo = s0t ** math.exp(lp_lo), s0t ** math.exp(lp_hi)
-        for s in r_pretty(s_lo, s_hi, 10):
-            if 0 < s < 1:
-                p = (math.log(math.log(s) / math.log(s0t)) - intercept) * sc
-                if -1e-9 <= p <= tp_max + 1e-9:
-                    rows.append((t, float(s), float(p)))
-    ticks = pd.DataFrame(rows, columns=["time", "survival", "total_points"])
+    ticks = _survival_ticks(ts, s0, intercept, sc, tp_max)
 
     tl = dict(time_labels or {})
     return Nomogram(

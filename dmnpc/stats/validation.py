@@ -270,76 +270,49 @@ def _validate_cox(fit: CoxFit, B: int, seed: int | None, progress: bool, method:
     W = bootstrap_frequencies(n, B, seed)
     lay = cf.layout(t, e)
     pairs = _Pairs(t, e)
-    maxit = 10 if eps is not None else 30
-
-    # apparent
+    # apparent: the fit on its own data
     lp0 = (Xa @ fit.coef)[None, :]
     ll0m2 = -2 * np.atleast_1d(fit.loglik_null)
-    app = _indexes(
-        pairs.dxy(lp0), -2 * (fit.loglik_null - np.atleast_1d(fit.loglik)), ll0m2, n, np.ones(1), -2 / ll0m2,
-        _gini_md(lp0)
-    )
+    app = _indexes(pairs.dxy(lp0), -2 * (fit.loglik_null - np.atleast_1d(fit.loglik)), ll0m2, n, np.ones(1),
+                   -2 / ll0m2, _gini_md(lp0))
     if method == "fast":
-        beta, tr_ll0, tr_ll = _fast_fits(lay, Xa, W, fit.coef, eps, maxit, progress)
+        beta, tr_ll0, tr_ll = _fast_fits(lay, Xa, W, fit.coef, eps, 10 if eps is not None else 30, progress)
     else:
         beta, tr_ll0, tr_ll = _slow_fits(Xa, t, e, W, lay, progress)
     ok = np.isfinite(beta).all(axis=1) & np.isfinite(tr_ll)
-    n_failed = int((~ok).sum())
     if not ok.any():
         raise ValueError("The Cox model could not be refitted in any bootstrap sample.")
-    beta_ok, Wk = beta[ok], W[ok]
-    lp = beta_ok @ Xa.T  # (B, n): bootstrap coefficients applied to the original rows
+    lp = beta[ok] @ Xa.T  # (B, n): bootstrap coefficients applied to the original rows
+    train, test = _train_test(lay, pairs, lp, W[ok], tr_ll0[ok], tr_ll[ok], t, e, eps, method)
+    tr_df = pd.DataFrame(train)[INDEXES]
+    te_df = pd.DataFrame(test)[INDEXES]
+    index_orig = pd.Series({k: float(v[0]) for k, v in app.items()})[INDEXES]
+    optimism = tr_df.mean() - te_df.mean()
+    table = pd.DataFrame({"index_orig": index_orig, "training": tr_df.mean(), "test": te_df.mean(),
+                          "optimism": optimism, "index_corrected": index_orig - optimism, "n": int(ok.sum())})
+    return ValidationResult(table=table, training=tr_df, test=te_df, coef=beta, B=B, seed=seed, method=method,
+                            eps=eps, n_failed=int((~ok).sum()))
+
+
+def _train_test(lay, pairs, lp, Wk, tr_ll0, tr_ll, t, e, eps, method) -> tuple[dict, dict]:
+    """Indexes of each bootstrap fit on its own sample (training) and on the original data (test)."""
+    n = t.size
     # training: the bootstrap fit on its own sample (rms: evalfit = TRUE)
-    tll0m2 = -2 * tr_ll0[ok]
+    tll0m2 = -2 * tr_ll0
     if method == "fast":
         dxy_tr, dxy_te = pairs.dxy_many(lp, [Wk, None])
     else:
         dxy_tr = np.array([_slow_dxy(t, e, lp[b], Wk[b]) for b in range(lp.shape[0])])
-    train = _indexes(
-        dxy_tr, -2 * (tr_ll0[ok] - tr_ll[ok]), tll0m2, n, np.ones(lp.shape[0]), -2 / tll0m2, _gini_md(lp, Wk)
-    )
+        dxy_te = np.array([harrell_c(t, e, r).somers_d for r in lp])
+    train = _indexes(dxy_tr, -2 * (tr_ll0 - tr_ll), tll0m2, n, np.ones(lp.shape[0]), -2 / tll0m2,
+                     _gini_md(lp, Wk))
     # test: original data, slope refit of the outcome on the bootstrap linear predictor
     slope, s_ll0, s_ll = _slope_fits(lay, lp, t, e, eps, method)
     s_ll_frozen = cf.loglik_at(lay, lp[:, :, None], np.ones((lp.shape[0], 1)))
     sll0m2 = -2 * s_ll0
-    if method == "slow":
-        dxy_te = np.array([harrell_c(t, e, r).somers_d for r in lp])
-    test = _indexes(
-        dxy_te,
-        -2 * (s_ll0 - s_ll),
-        sll0m2,
-        n,
-        slope,
-        -2 * (s_ll_frozen - s_ll) / sll0m2,
-        _gini_md(slope[:, None] * lp),
-    )
-    tr_df = pd.DataFrame(train)[INDEXES]
-    te_df = pd.DataFrame(test)[INDEXES]
-    index_orig = pd.Series({k: float(v[0]) for k, v in app.items()})[INDEXES]
-    training = tr_df.mean()
-    testm = te_df.mean()
-    optimism = training - testm
-    table = pd.DataFrame(
-        {
-            "index_orig": index_orig,
-            "training": training,
-            "test": testm,
-            "optimism": optimism,
-            "index_corrected": index_orig - optimism,
-            "n": int(ok.sum()),
-        }
-    )
-    return ValidationResult(
-        table=table,
-        training=tr_df,
-        test=te_df,
-        coef=beta,
-        B=B,
-        seed=seed,
-        method=method,
-        eps=eps,
-        n_failed=n_failed,
-    )
+    test = _indexes(dxy_te, -2 * (s_ll0 - s_ll), sll0m2, n, slope, -2 * (s_ll_frozen - s_ll) / sll0m2,
+                    _gini_md(slope[:, None] * lp))
+    return train, test
 
 
 def _fast_fits(lay, Xa, W, beta_full, eps, maxit, progress, chunk: int = 100):
