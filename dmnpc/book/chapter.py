@@ -204,7 +204,7 @@ def compare_table(results: dict[str, Any], keys: list[str]) -> pd.DataFrame:
 
 
 #: Display names of the arm columns of :func:`dmnpc.paper.tables.wide_table`.
-ARM_NAMES = {"lrrt": "LRRT, n (%)", "no_lrrt": "Without LRRT, n (%)"}
+ARM_NAMES = {code: f"{LABELS[code]}, n (%)" for code in ("lrrt", "no_lrrt")}
 
 
 def pretty_arms(wide: pd.DataFrame) -> pd.DataFrame:
@@ -214,7 +214,7 @@ def pretty_arms(wide: pd.DataFrame) -> pd.DataFrame:
         parts = str(c).split(" ")
         if parts[-1] in ARM_NAMES:
             prefix = " ".join(parts[:-1])
-            ren[c] = (f"{prefix.capitalize()} risk: " if prefix else "") + ARM_NAMES[parts[-1]]
+            ren[c] = (f"{LABELS.get(prefix, prefix)}: " if prefix else "") + ARM_NAMES[parts[-1]]
         elif len(parts) == 2 and parts[1] == "P":
-            ren[c] = f"{parts[0].capitalize()} risk: P"
+            ren[c] = f"{LABELS.get(parts[0], parts[0])}: P"
     return wide.rename(columns=ren).fillna("")

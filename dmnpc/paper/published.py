@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from dmnpc.paper.variables import GROUPINGS
+from dmnpc.paper.variables import GROUPINGS, LABELS
 
 __all__ = ["PUBLISHED_YAML", "load_published", "numbers", "table_counts", "table_p_values",
            "group_sizes", "within_tolerance"]
@@ -100,7 +100,7 @@ def _numbers() -> pd.DataFrame:
                              "tolerance": tol, "tolerance_rule": rule, "tolerance_class": "p_table",
                              "rationale": why, "note": "",
                              "label": f"{_GROUP_LABELS[var]}: P" if table == 1
-                             else f"{cohort.capitalize()} risk, {_GROUP_LABELS[var]}: P"})
+                             else f"{LABELS[cohort]}, {_GROUP_LABELS[var]}: P"})
     return pd.DataFrame(rows)
 
 
