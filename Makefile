@@ -1,6 +1,8 @@
 # Two commands do all set-up (see README.md):
 #   make book   -> .venv with pinned versions, execute every chapter, HTML in _build/html/
 #   make test   -> the same set-up plus test dependencies, then pytest
+# and one developer loop:
+#   make check  -> the test suite without the book builds (pytest -m "not book"), under 2 minutes
 # The cohort is chosen by DMNPC_DATA (default: the embedded synthetic twin).
 
 PYTHON ?= python3
@@ -10,7 +12,7 @@ STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 export DMNPC_DATA
 
-.PHONY: book test browser report lock clean clean-cache reference benchmark
+.PHONY: book test check browser report lock clean clean-cache reference benchmark
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,15 +24,19 @@ $(STAMP): $(BIN)/python $(LOCK) pyproject.toml
 	touch $(STAMP)
 
 # The execution cache keys on code cells only: it does not notice edits to dmnpc/,
-# the cohort file or DMNPC_DATA. `dmnpc.book.buildtools` drops the cache whenever any of
+# the cohort file or DMNPC_DATA. `python -m dmnpc prepare` drops the cache whenever any of
 # them changed since the last build, so a rebuild never shows stale numbers.
 book: $(STAMP)
-	$(BIN)/python -m dmnpc.book.buildtools prepare .
+	$(BIN)/python -m dmnpc prepare .
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python -m dmnpc report --out _build/html/results.json
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# Fast developer loop: everything but the tests marked `book` (whole-book builds).
+check: $(STAMP)
+	$(BIN)/python -m pytest -m "not book"
 
 # The browser test opens the built pages in Debian's Chromium. Install it when it is
 # missing and this machine allows it (root with apt); otherwise that one test is skipped.

@@ -7,7 +7,7 @@ fingerprint of everything the chapters' results depend on besides their code
 (the package sources, the cohort file's bytes and path, the pinned lock) and
 drops the cache when it changed since the last build.
 
-Run as ``python -m dmnpc.book.buildtools prepare BOOK_ROOT [--build-dir DIR]``
+Run as ``python -m dmnpc prepare BOOK_ROOT [--build-dir DIR]`` (or ``python -m dmnpc.book.buildtools prepare``)
 (the Makefile does this before every ``jupyter-book build``).
 """
 
@@ -24,6 +24,8 @@ from dmnpc.paper.contract import cohort_path
 __all__ = ["fingerprint", "prepare"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+#: One-line help of the prepare command.
+PREPARE_HELP = "drop the execution cache if dmnpc/, the cohort or the lock changed"
 
 
 def fingerprint(root: str | Path = ".") -> str:
@@ -76,17 +78,25 @@ def prepare(root: str | Path = ".", build_dir: str | Path | None = None) -> bool
     return dropped
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dmnpc.book.buildtools")
-    sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("prepare", help="drop the execution cache if dmnpc/, the cohort or the lock changed")
-    p.add_argument("root", nargs="?", default=".")
-    p.add_argument("--build-dir", default=None)
-    args = parser.parse_args(argv)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of the prepare command (shared by ``python -m dmnpc prepare`` and :func:`main`)."""
+    p.add_argument("root", nargs="?", default=".", help="repository root (default: .)")
+    p.add_argument("--build-dir", default=None, help="jupyter-book build directory (default: ROOT/_build)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run :func:`prepare` for parsed :func:`add_arguments` options and say what it did."""
     dropped = prepare(args.root, args.build_dir)
     print("execution cache dropped: inputs changed" if dropped else "execution cache kept: inputs unchanged",
           file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dmnpc.book.buildtools")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    add_arguments(sub.add_parser("prepare", help=PREPARE_HELP))
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -7,17 +7,20 @@ says, on every page, which cohort the numbers come from.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dmnpc.book import plots
 from dmnpc.paper.contract import load_cohort
+from dmnpc.paper.variables import LABELS, SEED, TERM_LABELS
 
-__all__ = ["SEED", "setup", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "compare_table", "pretty_arms", "tolerance_text"]
-
-#: Seed used by every chapter that draws random numbers (bootstrap).
-SEED = 20240217
+# SEED is dmnpc.paper.variables.SEED, re-exported for the chapters (not a second definition).
+__all__ = ["SEED", "setup", "results", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "pct",
+           "months", "hr_text", "hr_table", "km_curves", "compare_table", "pretty_arms", "tolerance_text"]
 
 
 def cohort_label(df: pd.DataFrame) -> str:
@@ -47,6 +50,71 @@ def setup() -> pd.DataFrame:
     return load_cohort()
 
 
+_RESULTS: dict[str, dict[str, Any]] = {}
+
+
+def results(df: pd.DataFrame) -> dict[str, Any]:
+    """The results dictionary of this cohort (:func:`dmnpc.paper.report.compute_results`).
+
+    Computed once per cohort file and kernel, so every chapter's comparisons read the
+    very numbers of the results JSON instead of recomputing them.
+    """
+    from dmnpc.paper import report
+
+    key = f"{df.attrs.get('source', '')}|{len(df)}|{pd.util.hash_pandas_object(df, index=True).sum()}"
+    if key not in _RESULTS:
+        _RESULTS[key] = report.compute_results(df)
+    return _RESULTS[key]
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    """A proportion as a percentage for prose ('65.4%'); 'not estimable' when NaN/None."""
+    return "not estimable" if _missing(x) else f"{100 * float(x):.{digits}f}%"
+
+
+def months(x: float | None) -> str:
+    """A time in months for prose ('29.4 months'); 'not reached' when NaN/None (a median)."""
+    return "not reached" if _missing(x) else f"{float(x):.1f} months"
+
+
+def _hr_ok(r: Any) -> bool:
+    return all(np.isfinite(float(r[k])) for k in ("hr", "lower", "upper"))
+
+
+def hr_text(r: Any, p: bool = True) -> str:
+    """'2.47 (95% CI 1.01 to 6.00, P = 0.047)' from a record with hr, lower, upper, p."""
+    if _missing(r["hr"]):
+        return "not estimable"
+    tail = f", {p_text(r['p'])}" if p else ""
+    return f"{float(r['hr']):.2f} (95% CI {float(r['lower']):.2f} to {float(r['upper']):.2f}{tail})"
+
+
+def hr_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """HR (95% CI) and P per term of a Cox summary, for display; a term that cannot be estimated says why."""
+    rows = []
+    for r in summary.to_dict("records"):
+        note = r.get("note") if isinstance(r.get("note"), str) else ""
+        ok = _hr_ok(r) and not note
+        row = {"Term": TERM_LABELS.get(r["term"], r["term"]),
+               "HR (95% CI)": f"{r['hr']:.2f} ({r['lower']:.2f} to {r['upper']:.2f})" if ok else "not estimable",
+               "P": fmt_p(r["p"]) if ok else ""}
+        if "n" in r:
+            row.update({"n": int(r["n"]), "Events": int(r["n_events"])})
+        row["Note"] = note
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    return out if (out["Note"] != "").any() else out.drop(columns="Note")
+
+
+def km_curves(by: dict[str, Any]) -> dict[str, Any]:
+    """Display label -> Kaplan-Meier fit of a :func:`dmnpc.paper.analysis.km_by` result (for plots.plot_km)."""
+    return {LABELS.get(code, code): g["km"] for code, g in by["groups"].items()}
+
+
 def md_table(df: pd.DataFrame, index: bool = False, floatfmt: str = "g") -> str:
     """A DataFrame as a Markdown table (for ``{glue:md}`` inside a numbered ``{table}``)."""
     return df.to_markdown(index=index, floatfmt=floatfmt)
@@ -67,7 +135,7 @@ def fmt_p(p: float) -> str:
 
 
 def _fmt_value(kind: str, v: float | None) -> str:
-    if v is None or (isinstance(v, float) and v != v):
+    if _missing(v):
         return "not reached"
     if kind == "proportion":
         return f"{100 * float(v):.1f}%"
@@ -99,14 +167,17 @@ def tolerance_text(rule: str, tol: float, kind: str) -> str:
     return rule
 
 
-def compare_table(items: list[tuple[str, str, float | None]]) -> pd.DataFrame:
+def compare_table(results: dict[str, Any], keys: list[str]) -> pd.DataFrame:
     """Published numbers beside this cohort's, with the verdict under the declared tolerance.
 
     Parameters
     ----------
-    items : list of (label, key, value)
-        ``key`` is a key of :func:`dmnpc.paper.published.numbers`; ``value`` this
-        cohort's estimate (None or NaN when not estimable, e.g. a median not reached).
+    results : dict
+        The cohort's results dictionary (:func:`results`).
+    keys : list of str
+        Keys of :func:`dmnpc.paper.published.numbers`; each row's label is the number's
+        ``label`` in ``published.yaml`` and its value is read from ``results`` at the key
+        (:func:`dmnpc.paper.fidelity.lookup`), None when not estimable (a median not reached).
 
     Returns
     -------
@@ -114,15 +185,17 @@ def compare_table(items: list[tuple[str, str, float | None]]) -> pd.DataFrame:
         Columns ``Quantity``, ``Published``, ``This cohort``, ``Tolerance``,
         ``Reproduced`` ("yes", "**no**", or "not estimable").
     """
-    from dmnpc.paper import published
+    from dmnpc.paper import fidelity, published
 
     pub = published.numbers().set_index("key")
     rows = []
-    for label, key, value in items:
+    for key in keys:
         rec = pub.loc[key]
+        label = str(rec["label"])
+        value = fidelity.lookup(results, key)
         kind = str(rec["kind"])
         ok = "**no**: not estimable"
-        if value is not None and not (isinstance(value, float) and value != value):
+        if not _missing(value):
             ok = "yes" if published.within_tolerance(key, float(value)) else "**no**"
         rows.append({"Quantity": label, "Published": _fmt_value(kind, float(rec["value"])),
                      "This cohort": _fmt_value(kind, value), "Tolerance": tolerance_text(str(rec["tolerance_rule"]), float(rec["tolerance"]), kind),
@@ -131,7 +204,7 @@ def compare_table(items: list[tuple[str, str, float | None]]) -> pd.DataFrame:
 
 
 #: Display names of the arm columns of :func:`dmnpc.paper.tables.wide_table`.
-ARM_NAMES = {"lrrt": "LRRT, n (%)", "no_lrrt": "Without LRRT, n (%)"}
+ARM_NAMES = {code: f"{LABELS[code]}, n (%)" for code in ("lrrt", "no_lrrt")}
 
 
 def pretty_arms(wide: pd.DataFrame) -> pd.DataFrame:
@@ -141,7 +214,7 @@ def pretty_arms(wide: pd.DataFrame) -> pd.DataFrame:
         parts = str(c).split(" ")
         if parts[-1] in ARM_NAMES:
             prefix = " ".join(parts[:-1])
-            ren[c] = (f"{prefix.capitalize()} risk: " if prefix else "") + ARM_NAMES[parts[-1]]
+            ren[c] = (f"{LABELS.get(prefix, prefix)}: " if prefix else "") + ARM_NAMES[parts[-1]]
         elif len(parts) == 2 and parts[1] == "P":
-            ren[c] = f"{parts[0].capitalize()} risk: P"
+            ren[c] = f"{LABELS.get(parts[0], parts[0])}: P"
     return wide.rename(columns=ren).fillna("")

@@ -26,7 +26,7 @@ from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
 __all__ = ["PALETTE", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
-           "plot_nomogram", "plot_flow"]
+           "plot_nomogram", "plot_flow", "plot_cut_distribution"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -455,4 +455,44 @@ def plot_flow(counts: pd.DataFrame, ax: Axes | None = None) -> Axes:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.axis("off")
+    return ax
+
+
+def plot_cut_distribution(thresholds: Sequence[float] | pd.Series, cut: float, ax: Axes | None = None, *,
+                          log10: bool = False, binwidth: float | None = None, xlabel: str = "Cut point",
+                          ylabel: str = "Resamples") -> Axes:
+    """Histogram of the cut points chosen in bootstrap resamples, with the full-data cut marked.
+
+    Parameters
+    ----------
+    thresholds : sequence of float
+        One cut per resample (:func:`dmnpc.stats.roc.bootstrap_cut_distribution`'s ``threshold``);
+        resamples without a finite cut are left out.
+    cut : float
+        The cut chosen on the full data (vertical line).
+    log10 : bool, default False
+        Draw log10 of the cuts (values below 1 are clipped to 1), for markers spanning decades.
+    binwidth : float, optional
+        Bin width (on the drawn scale); bins centred on the values when given, 40 bins otherwise.
+    xlabel, ylabel : str
+        Axis labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import seaborn as sns
+
+    x = pd.Series(np.asarray(thresholds, dtype=float))
+    x = x[np.isfinite(x)]
+    line = float(cut)
+    if log10:
+        x, line = np.log10(x.clip(lower=1)), float(np.log10(cut))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.6))
+    bins: Any = 40 if binwidth is None else np.arange(x.min() - binwidth / 2, x.max() + 1.5 * binwidth, binwidth)
+    sns.histplot(x=x.to_numpy(), bins=bins, color=PALETTE[0], alpha=1.0, edgecolor="white", ax=ax)
+    ax.axvline(line, color=PALETTE[1])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     return ax

@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 
 from dmnpc.stats import cox, km
-from dmnpc.paper.variables import OS_TERMS, PAPER_CUTOFFS, PFS_TERMS, SCREEN_TERMS, Cutoffs, design_matrix
+from dmnpc.paper.variables import (BOOT_B, CALIBRATION_M, CUT_OUTCOME, HORIZONS, LABELS, LRRT_ARMS, OS_TERMS,
+                                   PAPER_CUTOFFS, PAPER_LEVEL_LABELS, PAPER_TERM_LABELS, PFS_TERMS, RISK_COHORTS,
+                                   SCREEN_TERMS, SEED, TABLE_TEST, Cutoffs, design_matrix)
 
-__all__ = ["ENDPOINTS", "HORIZONS", "Endpoint", "endpoint", "km_summary", "km_by", "lrrt_labels",
-           "multivariable", "univariable"]
-
-#: Time points (months) of the paper's survival rates, time-dependent AUC and calibration.
-HORIZONS: tuple[float, float] = (12.0, 24.0)
+# The constants (HORIZONS, BOOT_B, CALIBRATION_M, CUT_OUTCOME, TABLE_TEST, SEED) are defined once in
+# dmnpc.paper.variables and re-exported here for the callers that think of them as analysis settings.
+__all__ = ["ENDPOINTS", "HORIZONS", "BOOT_B", "CALIBRATION_M", "CUT_OUTCOME", "TABLE_TEST", "SEED", "Endpoint",
+           "endpoint", "km_summary", "km_by", "km_by_lrrt", "multivariable", "univariable"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ def km_summary(df: pd.DataFrame, key: str, horizons: tuple[float, ...] = HORIZON
     return out
 
 
-def km_by(df: pd.DataFrame, key: str, group: pd.Series, labels: dict[Any, str],
+def km_by(df: pd.DataFrame, key: str, group: pd.Series, levels: dict[str, Any],
           horizons: tuple[float, ...] = HORIZONS) -> dict[str, Any]:
     """Kaplan-Meier summaries per group and the log-rank test between them.
 
@@ -82,24 +83,26 @@ def km_by(df: pd.DataFrame, key: str, group: pd.Series, labels: dict[Any, str],
         Endpoint.
     group : pandas.Series
         Group of each patient (aligned with ``df``).
-    labels : dict
-        Group value -> display label, in display order.
+    levels : dict
+        Group code -> value of ``group``, in display order (e.g.
+        :data:`dmnpc.paper.variables.LRRT_ARMS`). Display labels are not used here:
+        they come from :data:`dmnpc.paper.variables.LABELS` when a figure is drawn.
 
     Returns
     -------
     dict
-        ``groups`` (label -> :func:`km_summary` dict), ``logrank``
+        ``groups`` (code -> :func:`km_summary` dict), ``logrank``
         (:class:`dmnpc.stats.km.LogRankResult`).
     """
     ep = endpoint(key)
-    groups = {lab: km_summary(df[group.values == val], key, horizons) for val, lab in labels.items()}
+    groups = {code: km_summary(df[group.values == val], key, horizons) for code, val in levels.items()}
     lr = km.logrank_test(df[ep.time], df[ep.event], group.values)
     return {"groups": groups, "logrank": lr}
 
 
-def lrrt_labels() -> dict[int, str]:
-    """Display labels of the LRRT arms, LRRT first as in the paper's figures."""
-    return {1: "LRRT", 0: "Without LRRT"}
+def km_by_lrrt(df: pd.DataFrame, key: str, horizons: tuple[float, ...] = HORIZONS) -> dict[str, Any]:
+    """:func:`km_by` the LRRT arms (codes ``lrrt``, ``no_lrrt``; LRRT first as in the paper's figures)."""
+    return km_by(df, key, df["lrrt"], LRRT_ARMS, horizons)
 
 
 def cutoffs_used(df: pd.DataFrame) -> Cutoffs:
@@ -144,7 +147,7 @@ def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):
     from dmnpc.stats import nomogram
 
     fit = multivariable(df, "os")
-    nom = nomogram.build_nomogram(fit, times=times)
+    nom = nomogram.build_nomogram(fit, times=times, labels=PAPER_TERM_LABELS, level_labels=PAPER_LEVEL_LABELS)
     X = design_matrix(df, OS_TERMS, cutoffs_used(df))
     return fit, nom, nomogram.score(nom, X)
 
@@ -209,11 +212,11 @@ def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratifica
         _, _, scores = os_nomogram(df)
     groups = _risk.risk_groups(scores["total_points"], "mean")
     threshold = float(groups.attrs.get("threshold", float(scores["total_points"].mean())))
-    labels = {"low": "Low risk", "high": "High risk"}
+    cohorts = {c: c for c in RISK_COHORTS}
     g = groups.astype(str)
-    os_ = km_by(df, "os", g, labels)
-    pfs_ = km_by(df, "pfs", g, labels)
-    frame = df.assign(_risk=pd.Categorical(g, categories=["low", "high"], ordered=True))
+    os_ = km_by(df, "os", g, cohorts)
+    pfs_ = km_by(df, "pfs", g, cohorts)
+    frame = df.assign(_risk=pd.Categorical(g, categories=list(RISK_COHORTS), ordered=True))
     lrrt_os = _risk.hr_by_stratum(frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
     lrrt_pfs = _risk.hr_by_stratum(frame["pfs_months"], frame["pfs_event"], frame["lrrt"], frame["_risk"])
     inter = _risk.interaction_test(frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
@@ -244,11 +247,6 @@ def discrimination(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS,
             "auc": discrimination.time_dependent_auc(t, e, lp, list(times))}
 
 
-#: Test used for the baseline tables: the audit shows the paper's P values are Fisher's exact
-#: test, although its Methods say chi-square (see the audit chapter).
-TABLE_TEST = "fisher"
-
-
 def table1_p_values(df: pd.DataFrame) -> pd.DataFrame:
     """Table 1 P value of every variable under the three candidate tests.
 
@@ -275,11 +273,6 @@ def table1_p_values(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(cols)[["label", "chi2", "chi2_yates", "fisher", "min_expected"]]
 
 
-#: Outcome the paper's ROC cut points are taken against: death during follow-up (OS event).
-#: The paper does not say; with it, the Youden cut on the synthetic twin is the published one.
-CUT_OUTCOME = "os_event"
-
-
 def cut_points(df: pd.DataFrame) -> dict[str, Any]:
     """Youden-optimal cut points of EBV DNA and immunotherapy cycles (Suppl. Fig. S1).
 
@@ -297,14 +290,7 @@ def cut_points(df: pd.DataFrame) -> dict[str, Any]:
     return {m: roc.youden_cut(df[m], y) for m in ("ebv_dna", "immuno_cycles")}
 
 
-#: Bootstrap replicates used by the book for internal validation (rms recommends >= 200).
-BOOT_B = 200
-#: Patients per group in grouped calibration: three groups of about 30 in n = 90
-#: (rms's default m = 150 would give no groups at all in this cohort).
-CALIBRATION_M = 30
-
-
-def validation(fit: cox.CoxFit, B: int = BOOT_B, seed: int = 20240217,
+def validation(fit: cox.CoxFit, B: int = BOOT_B, seed: int = SEED,
                horizons: tuple[float, ...] = HORIZONS, m: int = CALIBRATION_M) -> dict[str, Any]:
     """Apparent and bootstrap optimism-corrected performance of a fitted OS model (Fig. 3C).
 
@@ -352,11 +338,12 @@ def flow_counts(df: pd.DataFrame, risk: pd.Series | None = None) -> pd.DataFrame
     """
     rows = [{"box": "all", "parent": "", "label": "Included: dmNPC, first-line\nchemoimmunotherapy",
              "n": int(len(df))}]
-    for arm, lab in ((1, "LRRT"), (0, "Without LRRT")):
-        rows.append({"box": f"lrrt{arm}", "parent": "all", "label": lab, "n": int((df["lrrt"] == arm).sum())})
+    for code, arm in LRRT_ARMS.items():
+        rows.append({"box": f"lrrt{arm}", "parent": "all", "label": LABELS[code],
+                     "n": int((df["lrrt"] == arm).sum())})
     if risk is not None:
-        for arm, lab in ((1, "LRRT"), (0, "Without LRRT")):
-            for r in ("low", "high"):
+        for code, arm in LRRT_ARMS.items():
+            for r in RISK_COHORTS:
                 rows.append({"box": f"lrrt{arm}_{r}", "parent": f"lrrt{arm}",
-                             "label": f"{r.capitalize()} risk", "n": int(((df["lrrt"] == arm) & (risk == r)).sum())})
+                             "label": LABELS[r], "n": int(((df["lrrt"] == arm) & (risk == r)).sum())})
     return pd.DataFrame(rows)

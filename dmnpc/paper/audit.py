@@ -213,19 +213,21 @@ def _text_rows() -> list[dict]:
     sizes1, sizes2 = published.group_sizes(1), published.group_sizes(2)
     n, nl, nn = _num("n"), _num("n_lrrt"), _num("n_no_lrrt")
     add("all", "", "", "arms_sum_to_n", f"{nl:g} + {nn:g}", f"{n:g}", nl + nn == n,
-        "Abstract/Results: 69 LRRT + 21 without-LRRT = 90")
+        f"Abstract/Results: {nl:g} LRRT + {nn:g} without-LRRT = {n:g}")
     add("all", "", "", "arms_match_table1", f"{nl:g}/{nn:g}",
         f"{sizes1[('all', 'lrrt')]}/{sizes1[('all', 'no_lrrt')]}",
         (nl, nn) == (sizes1[("all", "lrrt")], sizes1[("all", "no_lrrt")]), "text arm sizes vs Table 1 columns")
-    add("all", "", "", "arm_percentages", "76.7/23.3", f"{100 * nl / n:.1f}/{100 * nn / n:.1f}",
-        _pct_ok(nl, n, 76.7) and _pct_ok(nn, n, 23.3), "'69 (76.7%) and 21 (23.3%)'")
+    pl, pn = 100 * _num("other.prop_lrrt"), 100 * _num("other.prop_no_lrrt")
+    add("all", "", "", "arm_percentages", f"{pl:.1f}/{pn:.1f}", f"{100 * nl / n:.1f}/{100 * nn / n:.1f}",
+        _pct_ok(nl, n, pl) and _pct_ok(nn, n, pn), f"'{nl:g} ({pl:.1f}%) and {nn:g} ({pn:.1f}%)'")
     for cohort in ("low", "high"):
         tot = _num(f"risk.n_{cohort}")
         a, b = sizes2[(cohort, "lrrt")], sizes2[(cohort, "no_lrrt")]
         add(cohort, "", "", "risk_group_size", f"{a} + {b}", f"{tot:g}", a + b == tot,
             f"Results n = {tot:g} vs Table 2 columns {a} + {b}")
     add("all", "", "", "risk_groups_sum_to_n", f"{_num('risk.n_low'):g} + {_num('risk.n_high'):g}",
-        f"{n:g}", _num("risk.n_low") + _num("risk.n_high") == n, "39 + 51 = 90")
+        f"{n:g}", _num("risk.n_low") + _num("risk.n_high") == n,
+        f"{_num('risk.n_low'):g} + {_num('risk.n_high'):g} = {n:g}")
     for arm in _ARMS:
         s = sizes2[("low", arm)] + sizes2[("high", arm)]
         add("low+high", arm, "", "table2_columns_sum_to_table1", s, sizes1[("all", arm)],
@@ -234,13 +236,17 @@ def _text_rows() -> list[dict]:
     lt = cell(t1, "all", "lrrt", "local_tx_mets", "Yes") + cell(t1, "all", "no_lrrt", "local_tx_mets", "Yes")
     add("all", "", "local_tx_mets", "local_tx_text_vs_table1", f"{_num('other.local_tx.n'):g}", f"{lt:g}",
         lt == _num("other.local_tx.n"), "Methods '28.9% (26/90)' vs Table 1 Yes 25 + 1")
-    add("all", "", "local_tx_mets", "local_tx_percent", "28.9", f"{100 * 26 / 90:.1f}", _pct_ok(26, 90, 28.9),
-        "Methods '28.9% (26/90)'")
-    parts = _num("other.local_tx.bone_rt_n") + _num("other.local_tx.liver_n") + _num("other.local_tx.lung_lobectomy_n")
-    add("all", "", "local_tx_mets", "local_tx_parts_sum", f"16 + 9 + 1 = {parts:g}", "26", parts == 26,
-        "bone RT 16 + liver 9 + lung lobectomy 1 = 26: consistent if each patient had one kind of local treatment")
-    add("all", "", "local_tx_mets", "liver_rfa_percent", "77.8", f"{100 * 7 / 9:.1f}", _pct_ok(7, 9, 77.8),
-        "Methods '77.8% (7/9)'")
+    ltn, ltp = _num("other.local_tx.n"), 100 * _num("other.local_tx.prop")
+    add("all", "", "local_tx_mets", "local_tx_percent", f"{ltp:.1f}", f"{100 * ltn / n:.1f}", _pct_ok(ltn, n, ltp),
+        f"Methods '{ltp:.1f}% ({ltn:g}/{n:g})'")
+    bone, liver, lung = (_num(f"other.local_tx.{k}") for k in ("bone_rt_n", "liver_n", "lung_lobectomy_n"))
+    parts = bone + liver + lung
+    add("all", "", "local_tx_mets", "local_tx_parts_sum", f"{bone:g} + {liver:g} + {lung:g} = {parts:g}", f"{ltn:g}",
+        parts == ltn, f"bone RT {bone:g} + liver {liver:g} + lung lobectomy {lung:g} = {ltn:g}: consistent if each "
+        "patient had one kind of local treatment")
+    rfa, rfp = _num("other.local_tx.liver_rfa_n"), 100 * _num("other.local_tx.liver_rfa_prop")
+    add("all", "", "local_tx_mets", "liver_rfa_percent", f"{rfp:.1f}", f"{100 * rfa / liver:.1f}",
+        _pct_ok(rfa, liver, rfp), f"Methods '{rfp:.1f}% ({rfa:g}/{liver:g})'")
     # HR and its CI
     hr, lo, hi, p = (_num(f"lrrt_in_high.{k}") for k in ("hr", "lower", "upper", "p"))
     geo = math.sqrt(lo * hi)

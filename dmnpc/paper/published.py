@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from dmnpc.paper.variables import GROUPINGS
+from dmnpc.paper.variables import GROUPINGS, LABELS
 
 __all__ = ["PUBLISHED_YAML", "load_published", "numbers", "table_counts", "table_p_values",
            "group_sizes", "within_tolerance"]
@@ -35,6 +35,7 @@ PUBLISHED_YAML = Path(__file__).resolve().parent / "published.yaml"
 _ARMS = ("lrrt", "no_lrrt")
 _RULES = {"exact", "abs", "rel", "log10_ratio_same_side", "ge", "lt", "gt", "none"}
 _LEVELS = {g.name: g.levels for g in GROUPINGS}
+_GROUP_LABELS = {g.name: g.label for g in GROUPINGS}
 #: Levels that exist in the decisions but are not GROUPINGS levels (never printed).
 _EXTRA_LEVELS = {"ldh": ("missing",)}
 
@@ -86,7 +87,7 @@ def _numbers() -> pd.DataFrame:
         rows.append({"key": rec["key"], "value": float(rec["value"]), "where": rec["where"],
                      "kind": rec["kind"], "tolerance": tol, "tolerance_rule": rule,
                      "tolerance_class": rec["tolerance"], "rationale": why,
-                     "note": rec.get("note", "")})
+                     "note": rec.get("note", ""), "label": rec["label"]})
     # Table P values as scalar numbers too: table1_p.<variable> (results-JSON keys) and
     # other.table2_p.<cohort>.<variable>.
     tol, rule, why = _tolerance("p_table")
@@ -97,7 +98,9 @@ def _numbers() -> pd.DataFrame:
                 where = (f"Table 1, {var}, P" if table == 1 else f"Table 2, {cohort}-risk, {var}, P")
                 rows.append({"key": key, "value": float(row["p"]), "where": where, "kind": "p_table",
                              "tolerance": tol, "tolerance_rule": rule, "tolerance_class": "p_table",
-                             "rationale": why, "note": ""})
+                             "rationale": why, "note": "",
+                             "label": f"{_GROUP_LABELS[var]}: P" if table == 1
+                             else f"{LABELS[cohort]}, {_GROUP_LABELS[var]}: P"})
     return pd.DataFrame(rows)
 
 
@@ -110,7 +113,8 @@ def numbers() -> pd.DataFrame:
         Columns ``key`` (results-JSON path or ``other.<...>``), ``value`` (float; rates as
         proportions), ``where`` (location in the paper), ``kind``, ``tolerance`` (float or
         None), ``tolerance_rule`` (``exact``, ``abs``, ``rel``, ``log10_ratio_same_side``,
-        ``ge`` or ``none``), ``tolerance_class``, ``rationale``, ``note``.
+        ``ge`` or ``none``), ``tolerance_class``, ``rationale``, ``note``, ``label`` (short
+        display name, the row label of the chapters' comparison tables).
 
     References
     ----------

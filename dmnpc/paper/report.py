@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from dmnpc.paper import analysis
+from dmnpc.paper.variables import HORIZONS, TABLE_TEST
 from dmnpc.stats import km
 
 __all__ = ["compute_results", "package_versions", "CORE_PACKAGES"]
@@ -54,10 +55,10 @@ def _survival_section(df: pd.DataFrame) -> dict[str, Any]:
         out[key] = {"median_months": _num(s["median"]), "surv_12": _num(s["surv_12"]),
                     "surv_24": _num(s["surv_24"])}
     for key in ("os", "pfs"):
-        by = analysis.km_by(df, key, df["lrrt"], analysis.lrrt_labels())
+        by = analysis.km_by_lrrt(df, key)
         g = by["groups"]
-        out[f"{key}_by_lrrt"] = {"surv_24_lrrt": _num(g["LRRT"]["surv_24"]),
-                                 "surv_24_no_lrrt": _num(g["Without LRRT"]["surv_24"]),
+        out[f"{key}_by_lrrt"] = {"surv_24_lrrt": _num(g["lrrt"]["surv_24"]),
+                                 "surv_24_no_lrrt": _num(g["no_lrrt"]["surv_24"]),
                                  "logrank_p": _num(by["logrank"].p)}
     return out
 
@@ -96,7 +97,7 @@ def _table2_p(df: pd.DataFrame, risk_groups: pd.Series) -> dict[str, dict[str, f
     if risk_groups.nunique() < 2:
         return {}
     try:
-        t = tables.table_by_risk_and_lrrt(df, risk_groups, test=analysis.TABLE_TEST)
+        t = tables.table_by_risk_and_lrrt(df, risk_groups, test=TABLE_TEST)
     except ValueError:  # a risk cohort with one LRRT arm only: no within-cohort comparison
         return {}
     p = t.groupby(["cohort", "variable"], sort=False)["p"].first()
@@ -104,8 +105,8 @@ def _table2_p(df: pd.DataFrame, risk_groups: pd.Series) -> dict[str, dict[str, f
 
 
 def _table1_section(df: pd.DataFrame) -> dict[str, Any]:
-    p = analysis.table1_p_values(df)[analysis.TABLE_TEST]
-    return {"table1_p": {k: _num(v) for k, v in p.items()}, "table1_test": analysis.TABLE_TEST}
+    p = analysis.table1_p_values(df)[TABLE_TEST]
+    return {"table1_p": {k: _num(v) for k, v in p.items()}, "table1_test": TABLE_TEST}
 
 
 def _cox_section(df: pd.DataFrame, fit_os: Any) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def _nomogram_section(df: pd.DataFrame, nom: Any, scores: pd.DataFrame) -> dict[
     h = disc["harrell"]
     auc = disc["auc"].set_index("time")["auc"]
     return {"nomogram": {"c_index": _num(h.c), "c_index_lower": _num(h.lower), "c_index_upper": _num(h.upper),
-                         "auc_12": _num(auc.loc[12.0]), "auc_24": _num(auc.loc[24.0]),
+                         **{f"auc_{t:g}": _num(auc.loc[t]) for t in HORIZONS},
                          "points": {k: _num(v) for k, v in nomogram.adverse_points(nom).items()}}}
 
 
@@ -137,8 +138,8 @@ def _risk_section(df: pd.DataFrame, st: analysis.Stratification) -> dict[str, An
         "n_low_no_lrrt": int(((g == "low").to_numpy() & (lrrt == 0)).sum()),
         "n_high_lrrt": int(((g == "high").to_numpy() & (lrrt == 1)).sum()),
         "n_high_no_lrrt": int(((g == "high").to_numpy() & (lrrt == 0)).sum()),
-        "os_surv_24_low": _num(st.os["groups"]["Low risk"]["surv_24"]),
-        "os_surv_24_high": _num(st.os["groups"]["High risk"]["surv_24"]),
+        "os_surv_24_low": _num(st.os["groups"]["low"]["surv_24"]),
+        "os_surv_24_high": _num(st.os["groups"]["high"]["surv_24"]),
         "os_logrank_p": _num(st.os["logrank"].p),
         "pfs_logrank_p": _num(st.pfs["logrank"].p),
         "threshold_points": _num(st.threshold),

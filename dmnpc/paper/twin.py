@@ -2,7 +2,7 @@
 
 The paper's data are "available on request", so the book runs by default on
 this twin (``data/twin/dmnpc_twin.csv``). It is regenerated, byte for byte, by
-``python -m dmnpc.paper.twin --seed 20240217 --out data/twin/dmnpc_twin.csv`` (about
+``python -m dmnpc twin --seed 20240217 --out data/twin/dmnpc_twin.csv`` (about
 30 s on one core; seeded :class:`numpy.random.Generator`, fixed CSV formatting).
 
 What is matched, and how
@@ -74,10 +74,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dmnpc.paper.variables import SEED
+
 __all__ = ["DEFAULT_SEED", "CELLS", "cell_counts", "generate_twin", "twin_csv_text", "write_twin", "main"]
 
 #: Seed of the committed twin (the paper's publication date).
-DEFAULT_SEED = 20240217
+DEFAULT_SEED = SEED  # dmnpc.paper.variables.SEED: one definition
 
 #: The four cells of Table 2: (risk cohort, arm) in a fixed order.
 CELLS: tuple[tuple[str, str], ...] = (("low", "lrrt"), ("low", "no_lrrt"), ("high", "lrrt"), ("high", "no_lrrt"))
@@ -859,15 +861,24 @@ def write_twin(path: str | Path, seed: int = DEFAULT_SEED) -> Path:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m dmnpc.paper.twin --seed N --out data/twin/dmnpc_twin.csv``."""
-    ap = argparse.ArgumentParser(prog="python -m dmnpc.paper.twin", description="Generate the synthetic twin cohort.")
-    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    ap.add_argument("--out", default="data/twin/dmnpc_twin.csv")
-    args = ap.parse_args(argv)
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """Options of the twin command (shared by ``python -m dmnpc twin`` and this module's :func:`main`)."""
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    ap.add_argument("--out", default="data/twin/dmnpc_twin.csv", help="output CSV path")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the twin for parsed :func:`add_arguments` options."""
     p = write_twin(args.out, args.seed)
     print(f"wrote {p}", file=sys.stderr)
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m dmnpc twin --seed N --out data/twin/dmnpc_twin.csv`` (also ``python -m dmnpc.paper.twin``)."""
+    ap = argparse.ArgumentParser(prog="python -m dmnpc.paper.twin", description="Generate the synthetic twin cohort.")
+    add_arguments(ap)
+    return run(ap.parse_args(argv))
 
 
 if __name__ == "__main__":

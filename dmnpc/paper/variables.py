@@ -17,7 +17,54 @@ import pandas as pd
 
 __all__ = ["Cutoffs", "PAPER_CUTOFFS", "Grouping", "GROUPINGS", "TABLE_ROWS", "grouped",
            "design_matrix", "OS_TERMS", "PFS_TERMS", "TERMS", "TERM_LABELS",
-           "SCREEN_TERMS"]
+           "SCREEN_TERMS", "HORIZONS", "RISK_TIMES", "SEED", "BOOT_B", "CALIBRATION_M",
+           "CUT_OUTCOME", "TABLE_TEST", "LRRT_ARMS", "RISK_COHORTS", "LABELS", "label",
+           "PAPER_TERM_LABELS", "PAPER_LEVEL_LABELS"]
+
+# --------------------------------------------------------------------------- the paper's constants
+# One definition each; analysis, report, twin and the chapters import them from here.
+
+#: Time points (months) of the paper's survival rates, time-dependent AUC and calibration.
+HORIZONS: tuple[float, float] = (12.0, 24.0)
+#: Times (months) of the numbers-at-risk table under every Kaplan-Meier figure.
+RISK_TIMES: tuple[float, ...] = (0, 12, 24, 36, 48)
+#: Seed of every random draw of the analysis and the book (bootstrap validation, the bootstrap of
+#: the cut points, the synthetic twin). Passed explicitly, so no library default is relied on.
+SEED = 20240217
+#: Bootstrap replicates used by the book for internal validation (rms recommends >= 200).
+BOOT_B = 200
+#: Patients per group in grouped calibration: three groups of about 30 in n = 90
+#: (rms's default m = 150 would give no groups at all in this cohort).
+CALIBRATION_M = 30
+#: Outcome the paper's ROC cut points are taken against: death during follow-up (OS event).
+#: The paper does not say; with it, the Youden cut on the synthetic twin is the published one.
+CUT_OUTCOME = "os_event"
+#: Test used for the baseline tables: the audit shows the paper's P values are Fisher's exact
+#: test, although its Methods say chi-square (see the audit chapter).
+TABLE_TEST = "fisher"
+
+# --------------------------------------------------------------------------- codes and labels
+# Groups are keyed by codes everywhere (results, analysis, tables); labels are applied only
+# when a figure is drawn or a table printed, from the one table :data:`LABELS`.
+
+#: LRRT arm code -> value of the data contract's ``lrrt`` column, LRRT first as in the figures.
+LRRT_ARMS: dict[str, int] = {"lrrt": 1, "no_lrrt": 0}
+#: Risk cohorts (codes of :func:`dmnpc.paper.analysis.stratify`), low first.
+RISK_COHORTS: tuple[str, ...] = ("low", "high")
+#: Display label of every group code.
+LABELS: dict[str, str] = {
+    "lrrt": "LRRT",
+    "no_lrrt": "Without LRRT",
+    "low": "Low risk",
+    "high": "High risk",
+    "os": "Overall survival",
+    "pfs": "Progression-free survival",
+}
+
+
+def label(code: str) -> str:
+    """Display label of a group code or model term (the code itself when it has none)."""
+    return LABELS.get(code) or TERM_LABELS.get(code, code)
 
 
 @dataclass(frozen=True)
@@ -199,3 +246,26 @@ SCREEN_TERMS: tuple[str, ...] = ("age_high", "female", "ecog_ge1", "t3_4", "n2_3
                                  "multi_organ_mets", "multiple_lesions", "liver_mets", "bone_mets",
                                  "lung_mets", "ldh_high", "chemo_cycles_low", "immuno_cycles_low",
                                  "local_tx_mets", "no_lrrt")
+
+
+def _fmt_count(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,g}"
+
+
+_C = PAPER_CUTOFFS
+#: Axis titles of the paper's OS nomogram terms (Fig. 3A).
+PAPER_TERM_LABELS: dict[str, str] = {
+    "age_high": "Age (year)",
+    "ebv_dna_high": "Pre-treatment EBV DNA (copies/mL)",
+    "multiple_lesions": "No. of metastatic lesions",
+    "chemo_cycles_low": "Cycles of chemotherapy",
+    "immuno_cycles_low": "Cycles of immunotherapy",
+}
+#: Level labels (value -> text) of the paper's OS nomogram terms, from :data:`PAPER_CUTOFFS`.
+PAPER_LEVEL_LABELS: dict[str, dict[float, str]] = {
+    "age_high": {0.0: f"< {_fmt_count(_C.age)}", 1.0: f"≥ {_fmt_count(_C.age)}"},
+    "ebv_dna_high": {0.0: f"< {_fmt_count(_C.ebv_dna)}", 1.0: f"≥ {_fmt_count(_C.ebv_dna)}"},
+    "multiple_lesions": {0.0: "Single", 1.0: "Multiple"},
+    "chemo_cycles_low": {0.0: f"≥ {_fmt_count(_C.chemo_cycles)}", 1.0: f"< {_fmt_count(_C.chemo_cycles)}"},
+    "immuno_cycles_low": {0.0: f"≥ {_fmt_count(_C.immuno_cycles)}", 1.0: f"< {_fmt_count(_C.immuno_cycles)}"},
+}

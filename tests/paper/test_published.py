@@ -29,7 +29,7 @@ def raw():
 # ----------------------------------------------------------------------------- structure
 def test_every_number_record_is_complete(raw):
     for rec in raw["numbers"]:
-        for field in ("key", "value", "where", "kind", "tolerance"):
+        for field in ("key", "label", "value", "where", "kind", "tolerance"):
             assert field in rec and rec[field] not in (None, ""), (rec, field)
         assert rec["tolerance"] in raw["tolerances"], rec
 

@@ -120,3 +120,29 @@ def test_twin_results_unchanged_by_the_layered_architecture(results):
             assert math.isclose(new, old, rel_tol=1e-8, abs_tol=0.0), (key, new, old)
         else:
             assert new == old, (key, new, old)
+
+
+@pytest.mark.parametrize("cmd", ["report", "fidelity", "twin", "prepare"])
+def test_cli_every_subcommand_has_help(cmd):
+    proc = subprocess.run([sys.executable, "-m", "dmnpc", cmd, "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert f"python -m dmnpc {cmd}" in proc.stdout
+
+
+def test_cli_prepare_drops_then_keeps_the_cache(tmp_path):
+    (tmp_path / "requirements.lock").write_text("a==1\n")
+    build = tmp_path / "_build"
+    run = [sys.executable, "-m", "dmnpc", "prepare", str(tmp_path), "--build-dir", str(build)]
+    first = subprocess.run(run, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "dropped" in first.stderr and (build / ".dmnpc-fingerprint").exists()
+    (build / ".jupyter_cache").mkdir()
+    again = subprocess.run(run, capture_output=True, text=True)
+    assert again.returncode == 0 and "kept" in again.stderr
+    assert (build / ".jupyter_cache").exists()
+
+
+def test_old_entry_points_still_work():
+    for mod in ("dmnpc.paper.twin", "dmnpc.book.buildtools"):
+        proc = subprocess.run([sys.executable, "-m", mod, "--help"], capture_output=True, text=True)
+        assert proc.returncode == 0, (mod, proc.stderr)
