@@ -24,6 +24,8 @@ from scipy import stats
 
 from lifelines.exceptions import ConvergenceError
 
+from dmnpc.stats.km import km_left
+
 __all__ = ["CoxFit", "MonotoneLikelihoodError", "fit_cox", "univariable_screen", "ph_test",
            "efron_score_information"]
 
@@ -409,17 +411,6 @@ def univariable_screen(df: pd.DataFrame, duration_col: str, event_col: str,
 
 
 # ----------------------------------------------------------------------------- PH test
-def _km_left(time: np.ndarray, event: np.ndarray) -> np.ndarray:
-    """Kaplan-Meier survival just before each patient's time, S(t-)."""
-    ut, inv = np.unique(time, return_inverse=True)
-    d = np.bincount(inv, weights=event, minlength=ut.size)
-    n_tot = np.bincount(inv, minlength=ut.size).astype(float)
-    n_risk = np.cumsum(n_tot[::-1])[::-1]
-    surv = np.cumprod(1.0 - d / n_risk)
-    left = np.r_[1.0, surv[:-1]]
-    return left[inv]
-
-
 def ph_test(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     """Test of proportional hazards from scaled Schoenfeld residuals, equal to ``cox.zph``.
 
@@ -463,7 +454,7 @@ def ph_test(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     X = d[terms].to_numpy(float)
     beta = fit.summary["coef"].to_numpy(float)
     if transform == "km":
-        tt = 1.0 - _km_left(t, e)
+        tt = 1.0 - km_left(t, e)
     elif transform == "identity":
         tt = t.copy()
     elif transform == "rank":

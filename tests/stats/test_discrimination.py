@@ -75,13 +75,6 @@ def test_uno_without_censoring_equals_harrell():
     assert M.uno_c(t, e, r).c == pytest.approx(M.harrell_c(t, e, r).c, rel=1e-12)
 
 
-def test_censoring_km_hand():
-    # censoring at 2 with a death at 2: risk set for censoring = {2c, 3, 4} -> G = 2/3
-    times, G = M.censoring_km([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
-    np.testing.assert_allclose(times, [2, 4])
-    np.testing.assert_allclose(G, [2 / 3, 0.0])
-
-
 def test_auc_no_censoring_with_tie():
     a = M.time_dependent_auc([1, 2, 3, 4], [1, 1, 1, 1], [2, 1, 1, 0], 2.5)
     # cases {1,2}, controls {3,4}: 1 + 1 + 1/2 + 1 over 4 pairs
@@ -185,13 +178,15 @@ def test_roc_points_match_riskregression():
     "args, match",
     [
         (([], [], []), "empty"),
-        (([1, 2], [1], [1, 2]), "different lengths"),
-        (([1, np.nan], [1, 0], [1, 2]), "missing"),
-        (([-1, 2], [1, 0], [1, 2]), "must not be negative"),
-        (([1, 2], [1, 2], [1, 2]), "must be binary"),
+        (([1, 2], [1], [1, 2]), "event has 1 values but there are 2 patients"),
+        (([1, np.nan], [1, 0], [1, 2]), "time has missing values"),
+        (([1, np.inf], [1, 0], [1, 2]), "time has infinite values"),
+        (([-1, 2], [1, 0], [1, 2]), "time has negative values"),
+        (([1, 2], [1, 2], [1, 2]), "event must be 0 .censored. or 1"),
         (([1, 2], [0, 0], [1, 2]), "no events"),
-        (([1, 2], [1, 0], [1]), "has 1 values but there are 2"),
-        (([1, 2], [1, 0], [1, np.inf]), "missing or infinite"),
+        (([1, 2], [1, 0], [1]), "risk score has 1 values but there are 2 patients"),
+        (([1, 2], [1, 0], [1, np.nan]), "risk score has missing values"),
+        (([1, 2], [1, 0], [1, np.inf]), "risk score has infinite values"),
         (([1, 2], [0, 1], [1, 2]), "No pair of patients is comparable"),
     ],
 )
@@ -201,7 +196,7 @@ def test_harrell_errors(args, match):
 
 
 def test_uno_errors():
-    with pytest.raises(ValueError, match="tau must be positive"):
+    with pytest.raises(ValueError, match="tau must be a positive time"):
         M.uno_c(T, E, LP, tau=-1)
     with pytest.raises(ValueError, match="no events up to tau"):
         M.uno_c([5, 6, 7], [1, 1, 0], [1, 2, 3], tau=2)
@@ -216,3 +211,15 @@ def test_auc_errors():
         M.time_dependent_auc([5, 6, 7], [1, 1, 0], [1, 2, 3], 8)
     with pytest.raises(ValueError, match="needs both"):
         M.td_roc_curve([5, 6, 7], [1, 1, 0], [1, 2, 3], 1)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [M.harrell_c, M.uno_c, lambda t, e, r: M.time_dependent_auc(t, e, r, [2]),
+     lambda t, e, r: M.td_roc_curve(t, e, r, 2)],
+    ids=["harrell_c", "uno_c", "time_dependent_auc", "td_roc_curve"],
+)
+def test_infinite_time_refused(index):
+    # an infinite follow-up time used to pass (harrell_c returned C = 0.25 here)
+    with pytest.raises(ValueError, match="time has infinite values"):
+        index([1, 2, np.inf, 4], [1, 0, 1, 0], [4, 3, 2, 1])
