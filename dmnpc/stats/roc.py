@@ -14,6 +14,11 @@ split of the patients.
 Data-driven cut points are unstable and optimistic (Altman et al. 1994;
 Royston, Altman & Sauerbrei 2006); :func:`bootstrap_cut_distribution` shows
 how much the optimal cut moves between bootstrap samples.
+
+Why not scikit-learn's ``roc_curve``: its thresholds are the observed values,
+not pROC's midpoints, it has no ``direction = "auto"`` and no IPCW
+(time-dependent) version; the censoring weights come from
+:func:`dmnpc.stats.km.censoring_km`.
 """
 
 from __future__ import annotations

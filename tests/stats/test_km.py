@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from dmnpc.book.plots import plot_km
+from dmnpc.stats._validate import z_value
 from dmnpc.stats.km import (KMResult, censoring_km, censoring_survival, kaplan_meier, km_at, km_left,
                             logrank_test, median_followup, median_survival, number_at_risk,
                             survival_at)
@@ -42,7 +43,8 @@ def test_km_all_events_hand():
     assert tab["std_err_log"].iloc[0] == pytest.approx(np.sqrt(1 / 30))
     # survival-scale SE = S * se_log
     assert tab["std_err"].iloc[0] == pytest.approx(5 / 6 * np.sqrt(1 / 30))
-    z = 1.959963984540054
+    z = z_value(0.95)
+    assert z == 1.959963984540054  # the normal quantile every 95% interval uses
     assert tab["lower"].iloc[0] == pytest.approx(5 / 6 * np.exp(-z * np.sqrt(1 / 30)))
     assert tab["upper"].iloc[0] == pytest.approx(min(1.0, 5 / 6 * np.exp(z * np.sqrt(1 / 30))))
     # survival 0 -> no CI
@@ -213,6 +215,22 @@ def test_plot_km_returns_axes():
     assert str(nr.loc[0, 500.0]) in texts and str(nr.loc[1, 500.0]) in texts
     import matplotlib.pyplot as plt
     plt.close("all")
+
+
+# ----------------------------------------------------------------------------- lifelines cross-check
+def test_kaplan_meier_agrees_with_lifelines():
+    # an independent implementation: lifelines' KaplanMeierFitter (survival and the Greenwood
+    # sum d / (n (n - d)) behind its variance; lifelines has no public variance, it keeps the sum
+    # in _cumulative_sq_) at every distinct time of gbsg
+    from lifelines import KaplanMeierFitter
+
+    tab = kaplan_meier(GBSG.rfstime, GBSG.status).table
+    kmf = KaplanMeierFitter().fit(GBSG.rfstime, GBSG.status)
+    surv = kmf.survival_function_["KM_estimate"].reindex(tab["time"]).to_numpy()
+    greenwood = kmf._cumulative_sq_.reindex(tab["time"]).to_numpy()
+    np.testing.assert_allclose(tab["surv"], surv, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tab["std_err_log"] ** 2, greenwood, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tab["std_err"] ** 2, surv ** 2 * greenwood, rtol=1e-12, atol=1e-12)
 
 
 # ----------------------------------------------------------------------------- km_at, km_left, censoring
