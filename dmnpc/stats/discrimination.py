@@ -36,6 +36,7 @@ __all__ = [
     "harrell_c",
     "uno_c",
     "time_dependent_auc",
+    "ipcw_cases_controls",
     "td_roc_curve",
 ]
 
@@ -242,10 +243,34 @@ def uno_c(time, event, risk, tau: float | None = None) -> ConcordanceResult:
     return _concordance(time, event, risk, "n/G2", tau)
 
 
-def _auc_parts(t, e, r, horizon):
-    ct, G = censoring_km(t, e)
+def ipcw_cases_controls(t: np.ndarray, e: np.ndarray, horizon: float):
+    """Cumulative cases, dynamic controls and the cases' IPCW weights at ``horizon``.
+
+    Cases had the event at or before ``horizon`` (weight ``1 / G(T_i-)``), controls
+    are still under observation after it; patients censored before it are neither
+    (weight 0). ``t``, ``e`` are checked arrays (:func:`dmnpc.stats._validate.check_time_event`).
+    Shared by the time-dependent AUC and ROC here and :func:`dmnpc.stats.roc.time_dependent_youden_cut`.
+
+    Returns
+    -------
+    cases, controls : ndarray of bool
+    w_case : ndarray of float
+        ``1 / G(T_i-)`` for cases, 0 otherwise.
+
+    Raises
+    ------
+    ValueError
+        If there is no case or no control at ``horizon``.
+    """
     cases = (t <= horizon) & (e == 1)
     controls = t > horizon
+    if not cases.any():
+        raise ValueError(f"no patient had an event by the horizon {horizon:g}: "
+                         "a time-dependent AUC or ROC needs cases")
+    if not controls.any():
+        raise ValueError(f"no patient is still under observation after the horizon {horizon:g}: "
+                         "a time-dependent AUC or ROC needs controls")
+    ct, G = censoring_km(t, e)
     w_case = np.where(cases, 1.0 / censoring_survival(ct, G, t, left=True), 0.0)
     return cases, controls, w_case
 
@@ -293,11 +318,7 @@ def time_dependent_auc(time, event, risk, times) -> pd.DataFrame:
     rows = []
     for h in np.atleast_1d(np.asarray(times, dtype=float)):
         h = check_horizon(h, name="AUC horizon")
-        cases, controls, wc = _auc_parts(t, e, r, h)
-        if not cases.any():
-            raise ValueError(f"No patient had an event by time {h:g}; the AUC is undefined there.")
-        if not controls.any():
-            raise ValueError(f"No patient is event-free beyond time {h:g}; the AUC is undefined there.")
+        cases, controls, wc = ipcw_cases_controls(t, e, h)
         rc = np.sort(r[controls])
         rcase = r[cases]
         below = np.searchsorted(rc, rcase, side="left")
@@ -333,9 +354,7 @@ def td_roc_curve(time, event, risk, horizon: float) -> pd.DataFrame:
     t, e = check_time_event(time, event, require_events=True)
     r = check_marker(risk, t.size)
     h = check_horizon(horizon, name="ROC horizon")
-    cases, controls, wc = _auc_parts(t, e, r, h)
-    if not cases.any() or not controls.any():
-        raise ValueError(f"The ROC curve at time {h:g} needs both patients with an event by then and event-free ones.")
+    cases, controls, wc = ipcw_cases_controls(t, e, h)
     thr = np.unique(r)[::-1]
     tpr = np.array([wc[cases & (r >= c)].sum() for c in thr]) / wc[cases].sum()
     fpr = np.array([np.sum(controls & (r >= c)) for c in thr]) / controls.sum()

@@ -17,8 +17,8 @@ how much the optimal cut moves between bootstrap samples.
 
 Why not scikit-learn's ``roc_curve``: its thresholds are the observed values,
 not pROC's midpoints, it has no ``direction = "auto"`` and no IPCW
-(time-dependent) version; the censoring weights come from
-:func:`dmnpc.stats.km.censoring_km`.
+(time-dependent) version; the cases, controls and censoring weights come from
+:func:`dmnpc.stats.discrimination.ipcw_cases_controls`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import pandas as pd
 
 from dmnpc.stats._validate import (check_binary, check_horizon, check_marker, check_not_empty,
                                     check_time_event)
-from dmnpc.stats.km import censoring_km, censoring_survival
+from dmnpc.stats.discrimination import ipcw_cases_controls
 
 __all__ = ["CutResult", "roc_curve", "youden_cut", "time_dependent_youden_cut",
            "bootstrap_cut_distribution"]
@@ -275,7 +275,7 @@ def time_dependent_youden_cut(marker, time, event, horizon: float,
     Raises
     ------
     ValueError
-        For invalid data, a horizon beyond follow-up, or no cases/controls.
+        For invalid data or no cases/controls at the horizon (e.g. beyond follow-up).
 
     References
     ----------
@@ -291,18 +291,11 @@ def time_dependent_youden_cut(marker, time, event, horizon: float,
     m = check_marker(marker, t.size, "marker")
     if direction not in ("<", ">"):
         raise ValueError(f"direction must be '<' (higher marker = event) or '>', got {direction!r}")
-    tau = check_horizon(horizon, t)
-    case = (t <= tau) & (e == 1)
-    ctrl = t > tau
-    if case.sum() == 0:
-        raise ValueError(f"no events by the horizon {tau:g}: a time-dependent ROC needs cases")
-    if ctrl.sum() == 0:
-        raise ValueError(f"no patient is still under observation after the horizon {tau:g}: "
-                         "a time-dependent ROC needs controls")
+    tau = check_horizon(horizon)
+    # the one IPCW case/control split (dmnpc.stats.discrimination): weight 1/G(T_i-) for cases
+    case, ctrl, w_all = ipcw_cases_controls(t, e, tau)
     keep = case | ctrl
-    # the one censoring distribution (dmnpc.stats.km): G(T_i-) for cases
-    ctimes, G = censoring_km(t, e)
-    w_case = 1.0 / censoring_survival(ctimes, G, t[case], left=True)
+    w_case = w_all[case]
     # the control weight 1/G(tau) is common to all controls and cancels in the specificity
     y = case[keep].astype(float)
     return _best(m[keep], y, direction, w_case=w_case)

@@ -206,12 +206,14 @@ def test_uno_errors():
 def test_auc_errors():
     with pytest.raises(ValueError, match="positive time"):
         M.time_dependent_auc(T, E, LP, [0])
-    with pytest.raises(ValueError, match="No patient had an event by time"):
+    with pytest.raises(ValueError, match="no patient had an event by the horizon 1"):
         M.time_dependent_auc([5, 6, 7], [1, 1, 0], [1, 2, 3], 1)
-    with pytest.raises(ValueError, match="No patient is event-free beyond"):
+    with pytest.raises(ValueError, match="no patient is still under observation after the horizon 8"):
         M.time_dependent_auc([5, 6, 7], [1, 1, 0], [1, 2, 3], 8)
-    with pytest.raises(ValueError, match="needs both"):
+    with pytest.raises(ValueError, match="no patient had an event by the horizon 1"):
         M.td_roc_curve([5, 6, 7], [1, 1, 0], [1, 2, 3], 1)
+    with pytest.raises(ValueError, match="no patient is still under observation after the horizon 8"):
+        M.td_roc_curve([5, 6, 7], [1, 1, 0], [1, 2, 3], 8)
 
 
 @pytest.mark.parametrize(

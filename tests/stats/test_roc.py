@@ -199,11 +199,11 @@ def test_other_errors():
         time_dependent_youden_cut(m, t, e, 2, direction="auto")
     with pytest.raises(ValueError, match="horizon must be a positive time"):
         time_dependent_youden_cut(m, t, e, 0)
-    with pytest.raises(ValueError, match="beyond the longest follow-up"):
+    with pytest.raises(ValueError, match="no patient is still under observation after the horizon 5"):
         time_dependent_youden_cut(m, t, e, 5)
     with pytest.raises(ValueError, match="no patient is still under observation after the horizon"):
         time_dependent_youden_cut(m, t, e, 4)
-    with pytest.raises(ValueError, match="no events by the horizon"):
+    with pytest.raises(ValueError, match="no patient had an event by the horizon"):
         time_dependent_youden_cut(m, [2, 3, 4, 5], [0, 1, 1, 0], 1.5)
     with pytest.raises(ValueError, match="must be 0 .censored. or 1"):
         time_dependent_youden_cut(m, t, [1, 2, 0, 0], 2)
