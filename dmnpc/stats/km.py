@@ -144,8 +144,8 @@ def kaplan_meier(time, event, conf_level: float = 0.95) -> KMResult:
     Raises
     ------
     ValueError
-        For empty data, unequal lengths, missing or negative times, or event
-        values other than 0/1.
+        For empty data, unequal lengths, missing, infinite or negative times, or
+        event values other than 0/1 (:func:`dmnpc.stats._validate.check_time_event`).
 
     References
     ----------
