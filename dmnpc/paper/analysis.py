@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmnpc.stats import cox, km
+from dmnpc.stats import contingency, cox, km
 from dmnpc.paper.variables import (BOOT_B, CALIBRATION_M, CUT_OUTCOME, HORIZONS, LABELS, LRRT_ARMS, OS_TERMS,
                                    PAPER_CUTOFFS, PAPER_LEVEL_LABELS, PAPER_TERM_LABELS, PFS_TERMS, RISK_COHORTS,
                                    SCREEN_TERMS, SEED, TABLE_TEST, Cutoffs, design_matrix)
@@ -267,8 +267,8 @@ def table1_p_values(df: pd.DataFrame) -> pd.DataFrame:
         cols["label"] = t.groupby("variable", sort=False)["label"].first()
     known = t[t["level"] != "Missing"]
     cols["min_expected"] = pd.Series({
-        v: tables.categorical_p_values(g.pivot_table(index="level", columns="arm", values="n",
-                                                     aggfunc="sum", sort=False).to_numpy())["min_expected"]
+        v: contingency.categorical_p_values(g.pivot_table(index="level", columns="arm", values="n",
+                                                          aggfunc="sum", sort=False).to_numpy())["min_expected"]
         for v, g in known.groupby("variable", sort=False)})
     return pd.DataFrame(cols)[["label", "chi2", "chi2_yates", "fisher", "min_expected"]]
 

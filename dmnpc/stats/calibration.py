@@ -26,10 +26,10 @@ import pandas as pd
 from dmnpc.stats import _engine as cf
 from dmnpc.stats._validate import check_horizon, check_survival
 from dmnpc.stats.cox import CoxFit
+from dmnpc.stats.km import km_at
 from dmnpc.stats.validation import _one_blas_thread, bootstrap_frequencies
 
 __all__ = [
-    "km_at",
     "calibration_groups",
     "calibration_km",
     "calibration_km_boot",
@@ -56,29 +56,6 @@ def _check_pred(pred, n: int) -> np.ndarray:
     if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
         raise ValueError("Predicted survival values must be probabilities between 0 and 1.")
     return p
-
-
-def km_at(time, event, horizon: float) -> tuple[float, float]:
-    """Kaplan-Meier survival at ``horizon`` and the Greenwood standard error of log S.
-
-    As ``rms::groupkm``: the estimate at the last event/censoring time not after
-    ``horizon``; ``nan`` when the horizon lies beyond the last follow-up while
-    survival is still positive.
-    """
-    t = np.asarray(time, float)
-    e = np.asarray(event, float)
-    ut, inv = np.unique(t, return_inverse=True)
-    d = np.bincount(inv, weights=e)
-    nr = np.cumsum(np.bincount(inv)[::-1])[::-1].astype(float)
-    s = np.cumprod(1 - d / nr)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        gw = np.cumsum(np.where(nr > d, d / (nr * (nr - d)), np.inf))
-    k = np.searchsorted(ut, horizon + 1e-6, side="right")
-    if k == 0:
-        return 1.0, 0.0
-    if horizon > ut[-1] + 1e-6 and s[-1] > 0:
-        return float("nan"), float("nan")
-    return float(s[k - 1]), float(np.sqrt(gw[k - 1]))
 
 
 def _rms_cuts(pred: np.ndarray, m: int) -> np.ndarray:

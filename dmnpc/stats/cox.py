@@ -39,6 +39,8 @@ from dmnpc.stats import _engine as engine
 from dmnpc.stats._validate import check_survival
 from dmnpc.stats.km import km_left
 
+from dmnpc.stats.km import km_left
+
 __all__ = ["CoxFit", "MonotoneLikelihoodError", "fit_cox", "univariable_screen", "ph_test",
            "efron_score_information", "design_array"]
 

@@ -14,6 +14,11 @@ another's event counts as still at risk (comparable); two events at the same
 time are "tied on time" and are not used. A comparable pair is concordant when
 the patient who failed first has the higher risk score; pairs tied on the score
 count one half.
+
+Why not lifelines' or scikit-survival's C-index: neither reproduces survival's
+tie rules (see :func:`uno_c`: scikit-survival differs by 7e-5 on gbsg) nor gives
+the infinitesimal-jackknife variance, and riskRegression's IPCW AUC has no Python
+counterpart. The censoring weights come from :func:`dmnpc.stats.km.censoring_km`.
 """
 
 from __future__ import annotations
@@ -23,18 +28,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dmnpc.stats._validate import check_marker, check_survival
+from dmnpc.stats._validate import check_horizon, check_marker, check_time_event, z_value
+from dmnpc.stats.km import censoring_km, censoring_survival
 
 __all__ = [
     "ConcordanceResult",
     "harrell_c",
     "uno_c",
-    "censoring_km",
     "time_dependent_auc",
+    "ipcw_cases_controls",
     "td_roc_curve",
 ]
 
-_Z975 = 1.959963984540054
+_Z975 = z_value(0.95)
 
 
 @dataclass(frozen=True)
@@ -84,38 +90,6 @@ class ConcordanceResult:
         return 2.0 * (self.c - 0.5)
 
 
-def censoring_km(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Kaplan-Meier estimate of the censoring distribution ``G``.
-
-    Censorings are the "events"; at a time with both deaths and censorings the
-    deaths are taken to happen first (the censored patients' risk set excludes
-    patients who died at that time), as ``survival`` and ``prodlim`` do.
-
-    Returns
-    -------
-    times, G : ndarray
-        Distinct censoring times and ``G(t)`` just after each of them
-        (right-continuous step function, ``G = 1`` before the first).
-    """
-    t = np.asarray(time, float)
-    e = np.asarray(event, int)
-    ctimes = np.unique(t[e == 0])
-    if ctimes.size == 0:
-        return ctimes, ctimes.astype(float)
-    n_cens = np.array([np.sum((t == u) & (e == 0)) for u in ctimes], dtype=float)
-    # at risk for censoring at u: follow-up > u, or censored at u
-    at_risk = np.array([np.sum(t > u) for u in ctimes], dtype=float) + n_cens
-    return ctimes, np.cumprod(1.0 - n_cens / at_risk)
-
-
-def _g_eval(ctimes: np.ndarray, G: np.ndarray, at: np.ndarray, left: bool) -> np.ndarray:
-    """Evaluate G at ``at`` (``left=True``: the left limit G(at-))."""
-    side = "left" if left else "right"
-    k = np.searchsorted(ctimes, at, side=side)
-    Gext = np.concatenate([[1.0], G])
-    return Gext[k]
-
-
 def _comparable_pairs(t: np.ndarray, e: np.ndarray, tau: float | None):
     """Index arrays (i, j) of comparable pairs (i had the event first) and tied-time pairs."""
     n = t.size
@@ -140,13 +114,11 @@ def _comparable_pairs(t: np.ndarray, e: np.ndarray, tau: float | None):
 
 
 def _concordance(time, event, risk, timewt: str, tau: float | None) -> ConcordanceResult:
-    t, e = check_survival(time, event)
+    t, e = check_time_event(time, event, require_events=True)
     r = check_marker(risk, t.size)
     n = t.size
     if tau is not None:
-        tau = float(tau)
-        if tau <= 0:
-            raise ValueError(f"The truncation time tau must be positive, got {tau!r}.")
+        tau = check_horizon(tau, name="truncation time tau")
         if not np.any((e == 1) & (t <= tau)):
             raise ValueError(f"There are no events up to tau = {tau:g}; the C-index is undefined there.")
     if e.sum() < 2 and timewt != "n":
@@ -161,7 +133,7 @@ def _concordance(time, event, risk, timewt: str, tau: float | None) -> Concordan
     if timewt_used == "n/G2":
         ct, G = censoring_km(t, e)
         # weight of an event time: 1 / G(t-)^2 (censoring at t happens after the event)
-        wt_ev = 1.0 / _g_eval(ct, G, t, left=True) ** 2
+        wt_ev = 1.0 / censoring_survival(ct, G, t, left=True) ** 2
     else:
         wt_ev = np.ones(n)
     pw = wt_ev[I]
@@ -271,11 +243,35 @@ def uno_c(time, event, risk, tau: float | None = None) -> ConcordanceResult:
     return _concordance(time, event, risk, "n/G2", tau)
 
 
-def _auc_parts(t, e, r, horizon):
-    ct, G = censoring_km(t, e)
+def ipcw_cases_controls(t: np.ndarray, e: np.ndarray, horizon: float):
+    """Cumulative cases, dynamic controls and the cases' IPCW weights at ``horizon``.
+
+    Cases had the event at or before ``horizon`` (weight ``1 / G(T_i-)``), controls
+    are still under observation after it; patients censored before it are neither
+    (weight 0). ``t``, ``e`` are checked arrays (:func:`dmnpc.stats._validate.check_time_event`).
+    Shared by the time-dependent AUC and ROC here and :func:`dmnpc.stats.roc.time_dependent_youden_cut`.
+
+    Returns
+    -------
+    cases, controls : ndarray of bool
+    w_case : ndarray of float
+        ``1 / G(T_i-)`` for cases, 0 otherwise.
+
+    Raises
+    ------
+    ValueError
+        If there is no case or no control at ``horizon``.
+    """
     cases = (t <= horizon) & (e == 1)
     controls = t > horizon
-    w_case = np.where(cases, 1.0 / _g_eval(ct, G, t, left=True), 0.0)
+    if not cases.any():
+        raise ValueError(f"no patient had an event by the horizon {horizon:g}: "
+                         "a time-dependent AUC or ROC needs cases")
+    if not controls.any():
+        raise ValueError(f"no patient is still under observation after the horizon {horizon:g}: "
+                         "a time-dependent AUC or ROC needs controls")
+    ct, G = censoring_km(t, e)
+    w_case = np.where(cases, 1.0 / censoring_survival(ct, G, t, left=True), 0.0)
     return cases, controls, w_case
 
 
@@ -317,17 +313,12 @@ def time_dependent_auc(time, event, risk, times) -> pd.DataFrame:
     time-dependent areas under receiver operating characteristic curves for
     censored event times with competing risks. Stat Med 2013;32:5381-5397.
     """
-    t, e = check_survival(time, event)
+    t, e = check_time_event(time, event, require_events=True)
     r = check_marker(risk, t.size)
     rows = []
     for h in np.atleast_1d(np.asarray(times, dtype=float)):
-        if not np.isfinite(h) or h <= 0:
-            raise ValueError(f"Each AUC horizon must be a positive time, got {h!r}.")
-        cases, controls, wc = _auc_parts(t, e, r, h)
-        if not cases.any():
-            raise ValueError(f"No patient had an event by time {h:g}; the AUC is undefined there.")
-        if not controls.any():
-            raise ValueError(f"No patient is event-free beyond time {h:g}; the AUC is undefined there.")
+        h = check_horizon(h, name="AUC horizon")
+        cases, controls, wc = ipcw_cases_controls(t, e, h)
         rc = np.sort(r[controls])
         rcase = r[cases]
         below = np.searchsorted(rc, rcase, side="left")
@@ -360,12 +351,10 @@ def td_roc_curve(time, event, risk, horizon: float) -> pd.DataFrame:
     ----------
     Blanche P, Dartigues JF, Jacqmin-Gadda H. Stat Med 2013;32:5381-5397.
     """
-    t, e = check_survival(time, event)
+    t, e = check_time_event(time, event, require_events=True)
     r = check_marker(risk, t.size)
-    h = float(horizon)
-    cases, controls, wc = _auc_parts(t, e, r, h)
-    if not cases.any() or not controls.any():
-        raise ValueError(f"The ROC curve at time {h:g} needs both patients with an event by then and event-free ones.")
+    h = check_horizon(horizon, name="ROC horizon")
+    cases, controls, wc = ipcw_cases_controls(t, e, h)
     thr = np.unique(r)[::-1]
     tpr = np.array([wc[cases & (r >= c)].sum() for c in thr]) / wc[cases].sum()
     fpr = np.array([np.sum(controls & (r >= c)) for c in thr]) / controls.sum()

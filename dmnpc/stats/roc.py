@@ -14,6 +14,11 @@ split of the patients.
 Data-driven cut points are unstable and optimistic (Altman et al. 1994;
 Royston, Altman & Sauerbrei 2006); :func:`bootstrap_cut_distribution` shows
 how much the optimal cut moves between bootstrap samples.
+
+Why not scikit-learn's ``roc_curve``: its thresholds are the observed values,
+not pROC's midpoints, it has no ``direction = "auto"`` and no IPCW
+(time-dependent) version; the cases, controls and censoring weights come from
+:func:`dmnpc.stats.discrimination.ipcw_cases_controls`.
 """
 
 from __future__ import annotations
@@ -23,23 +28,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dmnpc.stats._validate import (check_binary, check_horizon, check_marker, check_not_empty,
+                                    check_time_event)
+from dmnpc.stats.discrimination import ipcw_cases_controls
+
 __all__ = ["CutResult", "roc_curve", "youden_cut", "time_dependent_youden_cut",
            "bootstrap_cut_distribution"]
 
 
 # ----------------------------------------------------------------------------- checkers
 def _check_marker_outcome(marker, outcome) -> tuple[np.ndarray, np.ndarray]:
-    m = np.asarray(marker, dtype=float).ravel()
     y = np.asarray(outcome, dtype=float).ravel()
-    if m.size == 0:
-        raise ValueError("no patients: the marker and outcome data are empty")
-    if m.size != y.size:
-        raise ValueError(f"marker and outcome have different lengths ({m.size} and {y.size}): "
-                         "expected one marker value and one outcome per patient")
-    if np.isnan(m).any() or np.isnan(y).any():
-        raise ValueError("marker or outcome has missing values: remove or complete those patients first")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("outcome must be 0 (no event) or 1 (event); other values were found")
+    check_not_empty(y.size)
+    m = check_marker(marker, y.size, "marker")
+    y = check_binary(y, "outcome", "no event").astype(float)
     if y.sum() == 0 or y.sum() == y.size:
         raise ValueError("the outcome has only one class: a ROC curve needs patients with and "
                          "without the event")
@@ -273,7 +275,7 @@ def time_dependent_youden_cut(marker, time, event, horizon: float,
     Raises
     ------
     ValueError
-        For invalid data, a horizon beyond follow-up, or no cases/controls.
+        For invalid data or no cases/controls at the horizon (e.g. beyond follow-up).
 
     References
     ----------
@@ -285,31 +287,15 @@ def time_dependent_youden_cut(marker, time, event, horizon: float,
     time-dependent areas under receiver operating characteristic curves for
     censored event times with competing risks. Stat Med 2013;32:5381-5397.
     """
-    from dmnpc.stats.discrimination import _g_eval, censoring_km
-    from dmnpc.stats.km import _check_time_event
-
-    t, e = _check_time_event(time, event)
-    m = np.asarray(marker, dtype=float).ravel()
-    if m.size != t.size:
-        raise ValueError(f"marker has {m.size} values but there are {t.size} patients")
-    if np.isnan(m).any():
-        raise ValueError("marker has missing values: remove or complete those patients first")
+    t, e = check_time_event(time, event, require_events=False)
+    m = check_marker(marker, t.size, "marker")
     if direction not in ("<", ">"):
         raise ValueError(f"direction must be '<' (higher marker = event) or '>', got {direction!r}")
-    tau = float(horizon)
-    if not np.isfinite(tau) or tau <= 0:
-        raise ValueError("horizon must be a positive time")
-    if tau >= t.max():
-        raise ValueError(f"horizon {tau:g} is beyond follow-up: no patient is still under "
-                         f"observation after it (longest follow-up {t.max():g})")
-    case = (t <= tau) & (e == 1)
-    ctrl = t > tau
-    if case.sum() == 0:
-        raise ValueError(f"no events by the horizon {tau:g}: a time-dependent ROC needs cases")
+    tau = check_horizon(horizon)
+    # the one IPCW case/control split (dmnpc.stats.discrimination): weight 1/G(T_i-) for cases
+    case, ctrl, w_all = ipcw_cases_controls(t, e, tau)
     keep = case | ctrl
-    # the censoring distribution as everywhere in the book (dmnpc.stats.discrimination): G(T_i-) for cases
-    ctimes, G = censoring_km(t, e)
-    w_case = 1.0 / _g_eval(ctimes, G, t[case], left=True)
+    w_case = w_all[case]
     # the control weight 1/G(tau) is common to all controls and cancels in the specificity
     y = case[keep].astype(float)
     return _best(m[keep], y, direction, w_case=w_case)

@@ -33,17 +33,6 @@ REL = 1e-6
 
 
 # ---------------------------------------------------------------- hand-worked
-def test_km_at_hand():
-    # 4 patients: death at 1 (4 at risk), censored 2, death at 3 (2 at risk), censored 4
-    s, se = C.km_at([1, 2, 3, 4], [1, 0, 1, 0], 2.5)
-    assert s == pytest.approx(0.75) and se == pytest.approx(np.sqrt(1 / 12))
-    s, se = C.km_at([1, 2, 3, 4], [1, 0, 1, 0], 3)
-    assert s == pytest.approx(0.375) and se == pytest.approx(np.sqrt(1 / 12 + 1 / 2))
-    assert np.isnan(C.km_at([1, 2, 3, 4], [1, 0, 1, 0], 5)[0])  # beyond follow-up, S > 0
-    s, se = C.km_at([1, 2], [1, 1], 5)  # everyone died: S = 0 stays defined beyond follow-up
-    assert s == 0.0 and np.isinf(se)
-
-
 def test_cut2_left_closed_groups():
     g = C._cut2(np.array([0.2, 0.5, 0.7, 1.0]), np.array([0.0, 0.5, 1.0]))
     assert g.tolist() == [0, 1, 1, 1]
@@ -158,16 +147,3 @@ def test_errors():
         plots.plot_calibration(C.calibration_km(PRED_R, T, E, U), scale="odds")
     with pytest.raises(ValueError, match="no events"):
         C.calibration_km(PRED_R, T, np.zeros_like(E), U)
-
-
-def test_fast_km_at_agrees_with_the_survival_module():
-    # km_at is the bootstrap hot path's own Kaplan-Meier; it must agree with dmnpc.stats.km
-    from dmnpc.stats import km
-    g = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "gbsg.csv")
-    fit = km.kaplan_meier(g["rfstime"], g["status"])
-    for h in (100.0, 365.0, 730.0, 1825.0):
-        s, se = C.km_at(g["rfstime"], g["status"], h)
-        row = km.survival_at(fit, [h]).iloc[0]
-        assert s == pytest.approx(float(row["surv"]), rel=1e-12)
-        at = fit.table[fit.table["time"] <= h].iloc[-1]
-        assert se == pytest.approx(float(at["std_err_log"]), rel=1e-12)

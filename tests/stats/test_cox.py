@@ -178,7 +178,7 @@ _D = pd.DataFrame({"x": [0.0, 1.0, 1.0], "t": [1.0, 2.0, 3.0], "e": [1, 0, 1]})
     (_D.assign(x=["a", "b", "c"]), "not numeric"),
     (_D.assign(x=[0.0, np.nan, 1.0]), "missing or infinite values"),
     (_D.assign(t=[-1.0, 2.0, 3.0]), "negative"),
-    (_D.assign(e=[1, 2, 0]), "event indicator must be binary"),
+    (_D.assign(e=[1, 2, 0]), "event must be 0 .censored. or 1 .event."),
     (_D.assign(e=[0, 0, 0]), "no events"),
     (_D.assign(x=[1.0, 1.0, 1.0]), "same value for every patient"),
 ])

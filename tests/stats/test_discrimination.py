@@ -15,6 +15,7 @@ import pytest
 
 from dmnpc.book import plots
 from dmnpc.stats import discrimination as M
+from dmnpc.stats._validate import z_value
 
 HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "metrics.json").read_text())
@@ -64,8 +65,8 @@ def test_constant_predictor_gives_one_half():
 
 def test_interval_is_wald():
     r = M.harrell_c(T, E, LP)
-    assert r.lower == pytest.approx(r.c - 1.959963984540054 * r.se, rel=1e-12)
-    assert r.upper == pytest.approx(r.c + 1.959963984540054 * r.se, rel=1e-12)
+    assert r.lower == pytest.approx(r.c - z_value(0.95) * r.se, rel=1e-12)
+    assert r.upper == pytest.approx(r.c + z_value(0.95) * r.se, rel=1e-12)
     assert r.somers_d == pytest.approx(2 * r.c - 1)
     assert isinstance(r.c, float) and isinstance(r.se, float)
 
@@ -73,13 +74,6 @@ def test_interval_is_wald():
 def test_uno_without_censoring_equals_harrell():
     t, e, r = [1, 2, 3, 4, 5], [1, 1, 1, 1, 1], [5, 3, 4, 1, 2]
     assert M.uno_c(t, e, r).c == pytest.approx(M.harrell_c(t, e, r).c, rel=1e-12)
-
-
-def test_censoring_km_hand():
-    # censoring at 2 with a death at 2: risk set for censoring = {2c, 3, 4} -> G = 2/3
-    times, G = M.censoring_km([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
-    np.testing.assert_allclose(times, [2, 4])
-    np.testing.assert_allclose(G, [2 / 3, 0.0])
 
 
 def test_auc_no_censoring_with_tie():
@@ -185,13 +179,15 @@ def test_roc_points_match_riskregression():
     "args, match",
     [
         (([], [], []), "empty"),
-        (([1, 2], [1], [1, 2]), "different lengths"),
-        (([1, np.nan], [1, 0], [1, 2]), "missing"),
-        (([-1, 2], [1, 0], [1, 2]), "must not be negative"),
-        (([1, 2], [1, 2], [1, 2]), "must be binary"),
+        (([1, 2], [1], [1, 2]), "event has 1 values but there are 2 patients"),
+        (([1, np.nan], [1, 0], [1, 2]), "time has missing values"),
+        (([1, np.inf], [1, 0], [1, 2]), "time has infinite values"),
+        (([-1, 2], [1, 0], [1, 2]), "time has negative values"),
+        (([1, 2], [1, 2], [1, 2]), "event must be 0 .censored. or 1"),
         (([1, 2], [0, 0], [1, 2]), "no events"),
-        (([1, 2], [1, 0], [1]), "has 1 values but there are 2"),
-        (([1, 2], [1, 0], [1, np.inf]), "missing or infinite"),
+        (([1, 2], [1, 0], [1]), "risk score has 1 values but there are 2 patients"),
+        (([1, 2], [1, 0], [1, np.nan]), "risk score has missing values"),
+        (([1, 2], [1, 0], [1, np.inf]), "risk score has infinite values"),
         (([1, 2], [0, 1], [1, 2]), "No pair of patients is comparable"),
     ],
 )
@@ -201,7 +197,7 @@ def test_harrell_errors(args, match):
 
 
 def test_uno_errors():
-    with pytest.raises(ValueError, match="tau must be positive"):
+    with pytest.raises(ValueError, match="tau must be a positive time"):
         M.uno_c(T, E, LP, tau=-1)
     with pytest.raises(ValueError, match="no events up to tau"):
         M.uno_c([5, 6, 7], [1, 1, 0], [1, 2, 3], tau=2)
@@ -210,9 +206,23 @@ def test_uno_errors():
 def test_auc_errors():
     with pytest.raises(ValueError, match="positive time"):
         M.time_dependent_auc(T, E, LP, [0])
-    with pytest.raises(ValueError, match="No patient had an event by time"):
+    with pytest.raises(ValueError, match="no patient had an event by the horizon 1"):
         M.time_dependent_auc([5, 6, 7], [1, 1, 0], [1, 2, 3], 1)
-    with pytest.raises(ValueError, match="No patient is event-free beyond"):
+    with pytest.raises(ValueError, match="no patient is still under observation after the horizon 8"):
         M.time_dependent_auc([5, 6, 7], [1, 1, 0], [1, 2, 3], 8)
-    with pytest.raises(ValueError, match="needs both"):
+    with pytest.raises(ValueError, match="no patient had an event by the horizon 1"):
         M.td_roc_curve([5, 6, 7], [1, 1, 0], [1, 2, 3], 1)
+    with pytest.raises(ValueError, match="no patient is still under observation after the horizon 8"):
+        M.td_roc_curve([5, 6, 7], [1, 1, 0], [1, 2, 3], 8)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [M.harrell_c, M.uno_c, lambda t, e, r: M.time_dependent_auc(t, e, r, [2]),
+     lambda t, e, r: M.td_roc_curve(t, e, r, 2)],
+    ids=["harrell_c", "uno_c", "time_dependent_auc", "td_roc_curve"],
+)
+def test_infinite_time_refused(index):
+    # an infinite follow-up time used to pass (harrell_c returned C = 0.25 here)
+    with pytest.raises(ValueError, match="time has infinite values"):
+        index([1, 2, np.inf, 4], [1, 0, 1, 0], [4, 3, 2, 1])

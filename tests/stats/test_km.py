@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 
 from dmnpc.book.plots import plot_km
-from dmnpc.stats.km import (KMResult, kaplan_meier, logrank_test, median_followup, median_survival,
-                            number_at_risk, survival_at)
+from dmnpc.stats._validate import z_value
+from dmnpc.stats.km import (KMResult, censoring_km, censoring_survival, kaplan_meier, km_at, km_left,
+                            logrank_test, median_followup, median_survival, number_at_risk,
+                            survival_at)
 
 HERE = Path(__file__).resolve().parents[1]  # tests/
 REF = json.loads((HERE / "reference" / "survival.json").read_text())
@@ -41,7 +43,8 @@ def test_km_all_events_hand():
     assert tab["std_err_log"].iloc[0] == pytest.approx(np.sqrt(1 / 30))
     # survival-scale SE = S * se_log
     assert tab["std_err"].iloc[0] == pytest.approx(5 / 6 * np.sqrt(1 / 30))
-    z = 1.959963984540054
+    z = z_value(0.95)
+    assert z == 1.959963984540054  # the normal quantile every 95% interval uses
     assert tab["lower"].iloc[0] == pytest.approx(5 / 6 * np.exp(-z * np.sqrt(1 / 30)))
     assert tab["upper"].iloc[0] == pytest.approx(min(1.0, 5 / 6 * np.exp(z * np.sqrt(1 / 30))))
     # survival 0 -> no CI
@@ -214,13 +217,70 @@ def test_plot_km_returns_axes():
     plt.close("all")
 
 
+# ----------------------------------------------------------------------------- lifelines cross-check
+def test_kaplan_meier_agrees_with_lifelines():
+    # an independent implementation: lifelines' KaplanMeierFitter (survival and the Greenwood
+    # sum d / (n (n - d)) behind its variance; lifelines has no public variance, it keeps the sum
+    # in _cumulative_sq_) at every distinct time of gbsg
+    from lifelines import KaplanMeierFitter
+
+    tab = kaplan_meier(GBSG.rfstime, GBSG.status).table
+    kmf = KaplanMeierFitter().fit(GBSG.rfstime, GBSG.status)
+    surv = kmf.survival_function_["KM_estimate"].reindex(tab["time"]).to_numpy()
+    greenwood = kmf._cumulative_sq_.reindex(tab["time"]).to_numpy()
+    np.testing.assert_allclose(tab["surv"], surv, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tab["std_err_log"] ** 2, greenwood, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tab["std_err"] ** 2, surv ** 2 * greenwood, rtol=1e-12, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- km_at, km_left, censoring
+def test_censoring_km_hand():
+    # censoring at 2 with a death at 2: risk set for censoring = {2c, 3, 4} -> G = 2/3
+    times, G = censoring_km([1, 2, 2, 3, 4], [1, 1, 0, 1, 0])
+    np.testing.assert_allclose(times, [2, 4])
+    np.testing.assert_allclose(G, [2 / 3, 0.0])
+    # G(at) is right-continuous; the left limit G(at-) excludes a censoring at ``at``
+    at = np.array([0.5, 2.0, 3.0, 4.0, 5.0])
+    np.testing.assert_allclose(censoring_survival(times, G, at, left=False), [1, 2 / 3, 2 / 3, 0, 0])
+    np.testing.assert_allclose(censoring_survival(times, G, at, left=True), [1, 1, 2 / 3, 2 / 3, 0])
+    assert censoring_km([1, 2], [1, 1])[0].size == 0  # no censoring: G = 1 throughout
+
+
+def test_censoring_km_is_the_reverse_km_with_deaths_first():
+    # the same G as counting, at each censoring time u, the censorings at u over the patients
+    # with follow-up > u plus those censored at u (deaths at u leave the risk set first)
+    t, e = GBSG.rfstime.to_numpy(float), GBSG.status.to_numpy(int)
+    times, G = censoring_km(t, e)
+    n_cens = np.array([np.sum((t == u) & (e == 0)) for u in times], dtype=float)
+    at_risk = np.array([np.sum(t > u) for u in times], dtype=float) + n_cens
+    assert np.array_equal(times, np.unique(t[e == 0]))
+    assert np.array_equal(G, np.cumprod(1.0 - n_cens / at_risk))  # exactly, not to a tolerance
+
+
+def test_km_left_is_the_curve_just_before_each_time():
+    t, e = [1, 2, 2, 3, 4], [1, 1, 0, 1, 0]
+    np.testing.assert_allclose(km_left(t, e), [1.0, 0.8, 0.8, 0.6, 0.3], rtol=1e-12)
+
+
+def test_km_at_reads_the_kaplan_meier_table():
+    fit = kaplan_meier(GBSG.rfstime, GBSG.status).table
+    for h in (0.0, 100.0, 730.0, 1825.0):
+        s, se = km_at(GBSG.rfstime, GBSG.status, h)
+        before = fit[fit["time"] <= h + 1e-6]
+        if before.empty:
+            assert (s, se) == (1.0, 0.0)
+        else:
+            assert (s, se) == (before["surv"].iloc[-1], before["std_err_log"].iloc[-1])
+
+
 # ----------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("time, event, match", [
     ([], [], "empty"),
-    ([1, 2], [1], "different lengths"),
-    ([1, np.nan], [1, 0], "missing values"),
-    ([1, np.inf], [1, 0], "infinite"),
-    ([1, -2], [1, 0], "negative"),
+    ([1, 2], [1], "event has 1 values but there are 2 patients"),
+    ([1, np.nan], [1, 0], "time has missing values"),
+    ([1, 2], [1, np.nan], "event has missing values"),
+    ([1, np.inf], [1, 0], "time has infinite values"),
+    ([1, -2], [1, 0], "time has negative values"),
     ([1, 2], [1, 2], "must be 0 .censored. or 1"),
 ])
 def test_time_event_errors(time, event, match):
@@ -236,9 +296,9 @@ def test_other_errors():
         survival_at(km, [])
     with pytest.raises(ValueError, match="times must be non-missing"):
         survival_at(km, [-1])
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(ValueError, match="no times given"):
         number_at_risk([1, 2], [1, 0], [])
-    with pytest.raises(ValueError, match="one group label per patient"):
+    with pytest.raises(ValueError, match="group has 1 values but there are 2 patients"):
         number_at_risk([1, 2], [1, 0], [0], group=["a"])
     with pytest.raises(ValueError, match="group has missing values"):
         logrank_test([1, 2], [1, 0], ["a", None])
@@ -248,3 +308,28 @@ def test_other_errors():
         logrank_test([1, 2], [0, 0], ["a", "b"])
     with pytest.raises(ValueError, match="nothing to draw"):
         plot_km({})
+
+
+# ----------------------------------------------------------------------------- km_at (rms::groupkm reading)
+def test_km_at_hand():
+    # 4 patients: death at 1 (4 at risk), censored 2, death at 3 (2 at risk), censored 4
+    s, se = km_at([1, 2, 3, 4], [1, 0, 1, 0], 2.5)
+    assert s == pytest.approx(0.75) and se == pytest.approx(np.sqrt(1 / 12))
+    s, se = km_at([1, 2, 3, 4], [1, 0, 1, 0], 3)
+    assert s == pytest.approx(0.375) and se == pytest.approx(np.sqrt(1 / 12 + 1 / 2))
+    assert np.isnan(km_at([1, 2, 3, 4], [1, 0, 1, 0], 5)[0])  # beyond follow-up, S > 0
+    s, se = km_at([1, 2], [1, 1], 5)  # everyone died: S = 0 stays defined beyond follow-up
+    assert s == 0.0 and np.isinf(se)
+
+
+def test_km_at_agrees_with_kaplan_meier():
+    # km_at is the calibration bootstrap's hot path; it reads the same core as kaplan_meier
+    from dmnpc.stats import km
+    g = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "gbsg.csv")
+    fit = km.kaplan_meier(g["rfstime"], g["status"])
+    for h in (100.0, 365.0, 730.0, 1825.0):
+        s, se = km_at(g["rfstime"], g["status"], h)
+        row = km.survival_at(fit, [h]).iloc[0]
+        assert s == pytest.approx(float(row["surv"]), rel=1e-12)
+        at = fit.table[fit.table["time"] <= h].iloc[-1]
+        assert se == pytest.approx(float(at["std_err_log"]), rel=1e-12)

@@ -175,8 +175,10 @@ def test_plot_roc():
 # ----------------------------------------------------------------------------- errors
 @pytest.mark.parametrize("m, y, match", [
     ([], [], "empty"),
-    ([1, 2], [1], "different lengths"),
-    ([1, np.nan], [0, 1], "missing values"),
+    ([1, 2], [1], "marker has 2 values but there are 1 patients"),
+    ([1, np.nan], [0, 1], "marker has missing values"),
+    ([1, np.inf], [0, 1], "marker has infinite values"),
+    ([1, 2], [0, np.nan], "outcome has missing values"),
     ([1, 2], [0, 2], "must be 0 .no event. or 1"),
     ([1, 2], [1, 1], "only one class"),
 ])
@@ -197,9 +199,11 @@ def test_other_errors():
         time_dependent_youden_cut(m, t, e, 2, direction="auto")
     with pytest.raises(ValueError, match="horizon must be a positive time"):
         time_dependent_youden_cut(m, t, e, 0)
-    with pytest.raises(ValueError, match="beyond follow-up"):
+    with pytest.raises(ValueError, match="no patient is still under observation after the horizon 5"):
+        time_dependent_youden_cut(m, t, e, 5)
+    with pytest.raises(ValueError, match="no patient is still under observation after the horizon"):
         time_dependent_youden_cut(m, t, e, 4)
-    with pytest.raises(ValueError, match="no events by the horizon"):
+    with pytest.raises(ValueError, match="no patient had an event by the horizon"):
         time_dependent_youden_cut(m, [2, 3, 4, 5], [0, 1, 1, 0], 1.5)
     with pytest.raises(ValueError, match="must be 0 .censored. or 1"):
         time_dependent_youden_cut(m, t, [1, 2, 0, 0], 2)
