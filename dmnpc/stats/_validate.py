@@ -9,7 +9,6 @@ whichever function found it. Design matrices are checked in
 
 from __future__ import annotations
 
-from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -65,11 +64,6 @@ def check_time_event(time, event, *, require_events: bool) -> tuple[np.ndarray, 
     if require_events and e.sum() == 0:
         raise ValueError("no events: every patient is censored, so this cannot be estimated")
     return t, e
-
-
-#: Kept for calibration.py and validation.py, which import it under this name:
-#: the same checker with events required.
-check_survival = partial(check_time_event, require_events=True)
 
 
 def check_marker(values, n: int, what: str = "risk score") -> np.ndarray:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from dmnpc.stats import _engine as cf
-from dmnpc.stats._validate import check_horizon, check_survival
+from dmnpc.stats._validate import check_horizon, check_time_event, z_value
 from dmnpc.stats.cox import CoxFit
 from dmnpc.stats.km import km_at
 from dmnpc.stats.validation import _one_blas_thread, bootstrap_frequencies
@@ -39,7 +39,7 @@ __all__ = [
     "rcs_basis",
 ]
 
-_Z975 = 1.959963984540054
+_Z975 = z_value(0.95)
 
 
 def _survival_from_fit(lay, X, beta, horizon, w=None):
@@ -156,7 +156,7 @@ def calibration_km(
     ----------
     Harrell FE. Regression Modeling Strategies, 2nd ed. Springer, 2015 (sec. 20.11).
     """
-    t, e = check_survival(time, event)
+    t, e = check_time_event(time, event, require_events=True)
     h = check_horizon(horizon, t)
     pred = _check_pred(pred, t.size)
     if int(m) != m or m < 2:
@@ -350,7 +350,7 @@ def calibration_smooth(pred, time, event, horizon: float, nk: int = 3, eps: floa
     the integrated calibration index (ICI) for survival models. Stat Med
     2020;39:2714-2742.
     """
-    t, e = check_survival(time, event)
+    t, e = check_time_event(time, event, require_events=True)
     h = check_horizon(horizon, t)
     p = _check_pred(pred, t.size)
     if np.any((p <= 0) | (p >= 1)):

@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from dmnpc.stats import _engine as engine
-from dmnpc.stats._validate import check_survival
+from dmnpc.stats._validate import check_conf_level, check_time_event, z_value
 from dmnpc.stats.km import km_left
 
 from dmnpc.stats.km import km_left
@@ -97,12 +97,6 @@ def design_array(X, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
         raise ValueError(f"predictor(s) {const} have the same value for every patient: their hazard ratio "
                          "cannot be estimated")
     return Xa, names
-
-
-def _conf_level(conf_level: float) -> float:
-    if not (0.0 < float(conf_level) < 1.0):
-        raise ValueError(f"conf_level must be between 0 and 1 (e.g. 0.95), got {conf_level}")
-    return float(conf_level)
 
 
 # ----------------------------------------------------------------------------- the fit
@@ -264,8 +258,8 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
     Efron B. The efficiency of Cox's likelihood function for censored data.
     J Am Stat Assoc 1977;72:557-565.
     """
-    conf_level = _conf_level(conf_level)
-    t, e = check_survival(time, event)
+    conf_level = check_conf_level(conf_level)
+    t, e = check_time_event(time, event, require_events=True)
     Xa, terms = design_array(X, t.size)
     lay = engine.layout(t, e)
     f = engine.fit_batch(lay, Xa, eps=eps, max_iter=_RMS_MAX_ITER if eps is not None else MAX_ITER)
@@ -283,7 +277,7 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
             vcov = np.full((p, p), np.nan)
         se = np.sqrt(np.diag(vcov))
         z = beta / se
-        zq = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+        zq = z_value(conf_level)
         summary = pd.DataFrame({
             "term": list(terms), "coef": beta, "se": se, "hr": np.exp(beta),
             "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se),
@@ -371,7 +365,7 @@ def univariable_screen(time, event, X: pd.DataFrame, conf_level: float = 0.95) -
     """
     if not isinstance(X, pd.DataFrame) or X.shape[1] == 0:
         raise ValueError("no terms given: expected a DataFrame with at least one predictor column to screen")
-    t, e = check_survival(time, event)
+    t, e = check_time_event(time, event, require_events=True)
     if len(X) != t.size:
         raise ValueError(f"the predictors have {len(X)} rows but there are {t.size} patients")
     cols = ["coef", "se", "hr", "lower", "upper", "z", "p"]

@@ -29,13 +29,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dmnpc.stats._validate import check_survival
+from dmnpc.stats._validate import check_binary, check_group, check_time_event, z_value
 from dmnpc.stats.cox import fit_cox
 from dmnpc.stats.km import logrank_test
 
 __all__ = ["risk_groups", "hr_by_stratum", "hr_record", "InteractionTest", "interaction_test"]
 
-_Z = float(stats.norm.ppf(0.975))
+_Z = z_value(0.95)
 
 
 # --------------------------------------------------------------------------- risk groups
@@ -98,18 +98,15 @@ def risk_groups(total_points: Any, threshold: str | float = "mean", *,
 
 # --------------------------------------------------------------------------- checks
 def _check_inputs(time, event, treatment, strata) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series]:
-    t, e = check_survival(time, event)
+    t, e = check_time_event(time, event, require_events=False)
     tr = pd.to_numeric(pd.Series(np.asarray(treatment, dtype=object).ravel()), errors="coerce").to_numpy(float)
     if tr.size != t.size:
         raise ValueError(f"the treatment indicator has {tr.size} values but there are {t.size} patients")
-    if np.isnan(tr).any() or not np.isin(tr, (0.0, 1.0)).all():
-        raise ValueError("the treatment indicator must be 0/1 (1 = treated) for every patient")
-    g = strata if isinstance(strata, pd.Series) else pd.Series(np.asarray(strata))
-    if len(g) != t.size:
-        raise ValueError(f"the strata must have one value per patient ({len(g)} values for {t.size} patients)")
-    if g.isna().any():
-        raise ValueError("some patients have no stratum (missing values)")
-    return t, e, tr.astype(int), g.reset_index(drop=True)
+    tr = check_binary(np.where(np.isnan(tr), -1.0, tr), "the treatment indicator", "untreated", "treated")
+    check_group(strata, t.size)
+    # keep a categorical's level order (it decides the reference stratum)
+    g = strata.reset_index(drop=True) if isinstance(strata, pd.Series) else pd.Series(np.asarray(strata, dtype=object))
+    return t, e, tr, g
 
 
 def _levels(g: pd.Series) -> list:
