@@ -340,6 +340,38 @@ def _thin(pos: Sequence[float], labels: Sequence[str], char_width: float) -> lis
             keep.append(i)
     return sorted(keep, key=lambda i: pos[i])
 
+_TICK_LEN = 0.12
+
+
+def _axis_row(ax, y: float, title: str, xs: Sequence[float], labels: Sequence[str], *, width: float,
+              fontsize: float, line: tuple[float, float] | None = None, minor: Sequence[float] = (),
+              labels_below: bool = False) -> None:
+    """One nomogram axis: the line, its labelled ticks, unlabelled minor ticks and the title."""
+    lo, hi = line if line is not None else (min(xs), max(xs))
+    ax.plot([lo, hi], [y, y], color="black", lw=0.9, solid_capstyle="butt")
+    for x, lab in zip(xs, labels):
+        ax.plot([x, x], [y, y + _TICK_LEN], color="black", lw=0.9)
+        ax.text(x, y + (-_TICK_LEN - 0.05 if labels_below else _TICK_LEN + 0.05), lab,
+                ha="center", va="top" if labels_below else "bottom", fontsize=fontsize)
+    for x in minor:
+        ax.plot([x, x], [y, y + _TICK_LEN / 2], color="black", lw=0.6)
+    ax.text(-0.04 * width, y, title, ha="right", va="center", fontsize=fontsize + 1)
+
+
+def _term_row(axis_row, y: float, t, char_w: float) -> None:
+    """A predictor's axis; two levels too close for their labels get the second label below the line."""
+    pos, labs = list(t.points), list(t.level_labels)
+    if t.kind == "continuous":
+        keep = _thin(pos, labs, char_w)
+        pos, labs = [pos[i] for i in keep], [labs[i] for i in keep]
+    line = (min(t.points), max(t.points))
+    if len(pos) == 2 and abs(pos[0] - pos[1]) < (len(labs[0]) + len(labs[1])) / 2 * char_w + char_w:
+        axis_row(y, t.label, pos[:1], labs[:1], line=line)
+        axis_row(y, t.label, pos[1:], labs[1:], line=line, labels_below=True)
+    else:
+        axis_row(y, t.label, pos, labs, line=line)
+
+
 def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fontsize: float = 9):
     """Draw the nomogram in the style of ``plot.nomogram`` (rms).
 
@@ -369,21 +401,10 @@ def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fonts
     W = nom.max_points
     tp_max = max(nom.total_points_axis)
     comp = W / tp_max  # total points -> drawing x
-    tick_len = 0.12
     char_w = 0.0125 * W * fontsize / 9  # approximate label character width in x units
 
-    def axis_row(y: float, title: str, xs: Sequence[float], labels: Sequence[str],
-                 line: tuple[float, float] | None = None, minor: Sequence[float] = (),
-                 labels_below: bool = False) -> None:
-        lo, hi = line if line is not None else (min(xs), max(xs))
-        ax.plot([lo, hi], [y, y], color="black", lw=0.9, solid_capstyle="butt")
-        for x, lab in zip(xs, labels):
-            ax.plot([x, x], [y, y + tick_len], color="black", lw=0.9)
-            ax.text(x, y + (-tick_len - 0.05 if labels_below else tick_len + 0.05), lab,
-                    ha="center", va="top" if labels_below else "bottom", fontsize=fontsize)
-        for x in minor:
-            ax.plot([x, x], [y, y + tick_len / 2], color="black", lw=0.6)
-        ax.text(-0.04 * W, y, title, ha="right", va="center", fontsize=fontsize + 1)
+    def axis_row(y, title, xs, labels, **kw) -> None:
+        _axis_row(ax, y, title, xs, labels, width=W, fontsize=fontsize, **kw)
 
     y = 0.0
     step = 10 if W >= 50 else W / 5
@@ -393,17 +414,7 @@ def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fonts
                     and not np.isclose(v % step, step)])
     for t in nom.terms:
         y -= 1
-        pos, labs = list(t.points), list(t.level_labels)
-        if t.kind == "continuous":
-            keep = _thin(pos, labs, char_w)
-            pos, labs = [pos[i] for i in keep], [labs[i] for i in keep]
-        if len(pos) == 2 and abs(pos[0] - pos[1]) < (len(labs[0]) + len(labs[1])) / 2 * char_w + char_w:
-            # two close levels: put the second label below the line so they do not collide
-            axis_row(y, t.label, pos[:1], labs[:1], line=(min(t.points), max(t.points)))
-            axis_row(y, t.label, pos[1:], labs[1:], line=(min(t.points), max(t.points)),
-                     labels_below=True)
-        else:
-            axis_row(y, t.label, pos, labs, line=(min(t.points), max(t.points)))
+        _term_row(axis_row, y, t, char_w)
     y -= 1
     tps = np.asarray(nom.total_points_axis)
     mids = (tps[:-1] + tps[1:]) / 2 * comp

@@ -5,7 +5,7 @@
   (about ``m`` per group, cut points at quantiles of the predictions), mean
   predicted survival against the Kaplan-Meier estimate in each group, with an
   optional optimism correction by the bootstrap (:func:`calibration_km_boot`).
-* :func:`calibration_smooth` (alias :func:`calibration_hare_or_spline`) --
+* :func:`calibration_smooth` --
   smooth calibration curve of Austin, Harrell & van Klaveren (2020): a Cox model
   of the outcome on a restricted cubic spline of cloglog(predicted risk),
   giving the calibration curve and the ICI, E50 and E90; plus the calibration
@@ -14,6 +14,11 @@
 Predictions come from a fitted model (:meth:`dmnpc.stats.cox.CoxFit.predict_survival`,
 Efron ties and the Efron-type baseline hazard that ``rms::cph(surv = TRUE)`` uses);
 the bootstrap refits that model with the batched engine of :mod:`dmnpc.stats._engine`.
+
+What this adds over the libraries: lifelines has no grouped or smooth calibration of a
+Cox model at a horizon; scikit-survival neither. rms's ``calibrate`` and the published
+R code of Austin et al. are reproduced (tests against both), with the bootstrap refits
+done by the batched engine.
 """
 
 from __future__ import annotations
@@ -35,7 +40,6 @@ __all__ = [
     "calibration_km_boot",
     "SmoothCalibration",
     "calibration_smooth",
-    "calibration_hare_or_spline",
     "rcs_basis",
 ]
 
@@ -390,6 +394,3 @@ def calibration_smooth(pred, time, event, horizon: float, nk: int = 3, eps: floa
         horizon=h,
     )
 
-
-#: Alias with the name used in the project plan.
-calibration_hare_or_spline = calibration_smooth

@@ -1,5 +1,9 @@
 """Points nomogram of a Cox model, computed as ``rms::nomogram`` does.
 
+What this adds over the libraries: no Python library draws or scores an ``rms``-style
+nomogram. The nomogram takes the fitted :class:`~dmnpc.stats.cox.CoxFit` (fit once, pass
+the fit) and its baseline hazard (Breslow, or the Efron-type one of ``survfit.coxph``).
+
 A Cox model predicts survival at time ``t`` for a patient with covariates ``x`` as
 
 .. math::  S(t \\mid x) = S_0(t)^{\\exp(\\mathrm{lp})}, \\qquad

@@ -1,17 +1,20 @@
-"""Risk groups from nomogram points, treatment effects within them, and their interaction test.
+"""Risk groups from a score, treatment effects within them, and the treatment x stratum interaction.
 
-The paper splits patients at the *mean* nomogram score ("score below average" = low risk,
-"above average" = high risk) and reports, within each group, the hazard ratio of OS without
-vs with locoregional radiotherapy (high risk: HR 2.46, 95% CI 1.01-6.00, P = 0.049). A
-significant effect in one subgroup and a non-significant one in the other is not evidence
-that the effect differs between subgroups; the proper test is the treatment x stratum
+A common pattern in prognostic-model papers: split patients at the mean (or median) of
+a risk score, then compare treated with untreated patients within each risk group. A
+significant effect in one group and a non-significant one in the other is not evidence
+that the effect differs between groups; the proper test is the treatment x stratum
 interaction in one Cox model (Altman & Bland 2003; Wang et al. 2007), provided by
 :func:`interaction_test`.
 
+What this adds over the libraries: lifelines and statsmodels fit the Cox models and
+log-rank tests themselves; this module only arranges them per stratum (counts, notes
+on what is not estimable instead of an exception) and builds the interaction model.
+
 Conventions
 -----------
-* ``treatment_col`` is 0/1 with 1 = received the treatment (LRRT). Hazard ratios are
-  **without vs with** treatment, as in the paper: HR > 1 means worse survival without it.
+* ``treatment`` is 0/1 with 1 = received the treatment. Hazard ratios are **without vs
+  with** treatment: HR > 1 means worse survival without it.
 * Cox models are :func:`dmnpc.stats.cox.fit_cox` (Efron ties, R's default, converged to
   ``coxph`` precision); confidence intervals and P values are Wald; the log-rank test is
   :func:`dmnpc.stats.km.logrank_test` (``survdiff``).

@@ -23,6 +23,12 @@ frequency weights) and counts concordant pairs over all replicates at once;
 the resampled rows and uses :func:`dmnpc.stats.discrimination.harrell_c` (the reference).
 R's random numbers differ from NumPy's, so results equal R's only within Monte
 Carlo error; the apparent indexes are deterministic and equal R's.
+
+What this adds over the libraries: no Python library has ``rms::validate``'s optimism
+bootstrap for Cox models. The batched engine exists for speed (B refits at once:
+``benchmarks/bench_validate.py`` measured 0.36 s for B = 200 on gbsg, 54 times faster
+than the lifelines loop and below rms's 0.51 s); the lifelines loop stays as an
+independent reference.
 """
 
 from __future__ import annotations
