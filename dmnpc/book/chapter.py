@@ -111,8 +111,11 @@ def hr_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def km_curves(by: dict[str, Any]) -> dict[str, Any]:
-    """Display label -> Kaplan-Meier fit of a :func:`dmnpc.paper.analysis.km_by` result (for plots.plot_km)."""
-    return {LABELS.get(code, code): g["km"] for code, g in by["groups"].items()}
+    """Display label -> Kaplan-Meier fit of a :func:`dmnpc.paper.analysis.km_by` result (for plots.plot_km).
+
+    A group without patients (not estimable) has no curve.
+    """
+    return {LABELS.get(code, code): g.value["km"] for code, g in by["groups"].items() if g.ok}
 
 
 def md_table(df: pd.DataFrame, index: bool = False, floatfmt: str = "g") -> str:

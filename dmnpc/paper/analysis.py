@@ -22,7 +22,37 @@ from dmnpc.paper.variables import (BOOT_B, CALIBRATION_M, CUT_OUTCOME, HORIZONS,
 # The constants (HORIZONS, BOOT_B, CALIBRATION_M, CUT_OUTCOME, TABLE_TEST, SEED) are defined once in
 # dmnpc.paper.variables and re-exported here for the callers that think of them as analysis settings.
 __all__ = ["ENDPOINTS", "HORIZONS", "BOOT_B", "CALIBRATION_M", "CUT_OUTCOME", "TABLE_TEST", "SEED", "Endpoint",
-           "endpoint", "km_summary", "km_by", "km_by_lrrt", "multivariable", "univariable"]
+           "Estimate", "estimate", "endpoint", "km_summary", "km_by", "km_by_lrrt", "multivariable", "univariable"]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A quantity that may not be estimable on a cohort: its ``value``, or ``None`` and the ``reason``.
+
+    Not estimable is a result, not an error: the report writes ``null`` with the reason, and a
+    chapter prints "not estimable: reason" in place of the number, table or figure.
+    """
+
+    value: Any
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the quantity was estimated."""
+        return self.reason == ""
+
+
+def estimate(fn, *args, **kwargs) -> Estimate:
+    """Call ``fn``; a :class:`ValueError` (the statistics' "cannot be estimated on these data") becomes the reason.
+
+    Only ``ValueError`` is caught: the statistics raise it, with a reader's message, for data
+    that do not allow the estimate (no events in an arm, a constant predictor, monotone
+    likelihood, a horizon beyond follow-up). Any other exception is a bug and propagates.
+    """
+    try:
+        return Estimate(fn(*args, **kwargs))
+    except ValueError as err:
+        return Estimate(None, str(err))
 
 
 @dataclass(frozen=True)
@@ -91,12 +121,17 @@ def km_by(df: pd.DataFrame, key: str, group: pd.Series, levels: dict[str, Any],
     Returns
     -------
     dict
-        ``groups`` (code -> :func:`km_summary` dict), ``logrank``
-        (:class:`dmnpc.stats.km.LogRankResult`).
+        ``groups`` (code -> :class:`Estimate` of the :func:`km_summary` dict; not estimable
+        for a group without patients), ``logrank`` (:class:`Estimate` of the
+        :class:`dmnpc.stats.km.LogRankResult`; not estimable with fewer than two groups).
     """
     ep = endpoint(key)
-    groups = {code: km_summary(df[group.values == val], key, horizons) for code, val in levels.items()}
-    lr = km.logrank_test(df[ep.time], df[ep.event], group.values)
+    groups = {}
+    for code, val in levels.items():
+        sub = df[group.values == val]
+        groups[code] = (estimate(km_summary, sub, key, horizons) if len(sub)
+                        else Estimate(None, f"no patient is in the {LABELS.get(code, code)} group"))
+    lr = estimate(km.logrank_test, df[ep.time], df[ep.event], group.values)
     return {"groups": groups, "logrank": lr}
 
 
@@ -127,6 +162,16 @@ def multivariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] | None = No
     return cox.fit_cox(df[ep.time], df[ep.event], design_matrix(df, tuple(terms), cutoffs_used(df)))
 
 
+def converged(fit: cox.CoxFit) -> cox.CoxFit:
+    """``fit`` itself, or a :class:`ValueError` saying why its hazard ratios cannot be estimated."""
+    if not fit.converged:
+        which = ", ".join(fit.infinite or fit.terms)
+        raise ValueError(f"the Cox model has no finite maximum: the coefficient of {which} runs to infinity "
+                         "(monotone likelihood, e.g. a level without deaths), so its hazard ratios cannot be "
+                         "estimated")
+    return fit
+
+
 def univariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] = SCREEN_TERMS) -> pd.DataFrame:
     """Univariable Cox screen of every baseline variable (Suppl. Table S1)."""
     ep = endpoint(key)
@@ -146,7 +191,7 @@ def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):
     """
     from dmnpc.stats import nomogram
 
-    fit = multivariable(df, "os")
+    fit = converged(multivariable(df, "os"))
     nom = nomogram.build_nomogram(fit, times=times, labels=PAPER_TERM_LABELS, level_labels=PAPER_LEVEL_LABELS)
     X = design_matrix(df, OS_TERMS, cutoffs_used(df))
     return fit, nom, nomogram.score(nom, X)
@@ -187,8 +232,10 @@ class Stratification:
         :func:`km_by` by risk cohort (low first).
     lrrt_os, lrrt_pfs : pandas.DataFrame
         :func:`dmnpc.stats.subgroup.hr_by_stratum`: without- vs with-LRRT within each risk cohort.
-    interaction : dmnpc.stats.subgroup.InteractionTest
-        LRRT x risk-cohort interaction for OS (the test the subgroup P values stand in for).
+    interaction : Estimate
+        Of the :class:`dmnpc.stats.subgroup.InteractionTest`: LRRT x risk-cohort interaction for
+        OS (the test the subgroup P values stand in for); not estimable when a risk cohort x arm
+        cell has no deaths or one cohort is empty.
     """
 
     scores: pd.DataFrame
@@ -198,7 +245,7 @@ class Stratification:
     pfs: dict
     lrrt_os: pd.DataFrame
     lrrt_pfs: pd.DataFrame
-    interaction: Any
+    interaction: Estimate
 
 
 def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratification:
@@ -219,7 +266,7 @@ def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratifica
     frame = df.assign(_risk=pd.Categorical(g, categories=list(RISK_COHORTS), ordered=True))
     lrrt_os = _risk.hr_by_stratum(frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
     lrrt_pfs = _risk.hr_by_stratum(frame["pfs_months"], frame["pfs_event"], frame["lrrt"], frame["_risk"])
-    inter = _risk.interaction_test(frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
+    inter = estimate(_risk.interaction_test, frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
     return Stratification(scores=scores, risk=g, threshold=threshold, os=os_, pfs=pfs_,
                           lrrt_os=lrrt_os, lrrt_pfs=lrrt_pfs, interaction=inter)
 
@@ -284,10 +331,18 @@ def cut_points(df: pd.DataFrame) -> dict[str, Any]:
         midpoint ``threshold`` (the value the paper reports) and the observed
         value at or above it.
     """
+    return {m: cut_point(df, m) for m in CUT_MARKERS}
+
+
+#: The markers the paper dichotomised at ROC-derived cut points.
+CUT_MARKERS: tuple[str, str] = ("ebv_dna", "immuno_cycles")
+
+
+def cut_point(df: pd.DataFrame, marker: str):
+    """Youden-optimal cut point of one marker against death (:data:`CUT_OUTCOME`); see :func:`cut_points`."""
     from dmnpc.stats import roc
 
-    y = df[CUT_OUTCOME]
-    return {m: roc.youden_cut(df[m], y) for m in ("ebv_dna", "immuno_cycles")}
+    return roc.youden_cut(df[marker], df[CUT_OUTCOME])
 
 
 def validation(fit: cox.CoxFit, B: int = BOOT_B, seed: int = SEED,

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from dmnpc.paper import analysis
-from dmnpc.paper.variables import HORIZONS, TABLE_TEST
+from dmnpc.paper.variables import HORIZONS, OS_TERMS, PFS_TERMS, RISK_COHORTS, TABLE_ROWS, TABLE_TEST
 from dmnpc.stats import km
 
 __all__ = ["compute_results", "package_versions", "CORE_PACKAGES"]
@@ -39,115 +39,247 @@ def package_versions() -> pd.DataFrame:
 
 
 def _num(x: Any) -> float | None:
-    """A JSON-safe float: NaN (not reached, not estimable) becomes null."""
+    """A JSON-safe float: NaN or infinity (not reached, not estimable) becomes null."""
     if x is None:
         return None
     x = float(x)
-    return None if math.isnan(x) else x
+    return x if math.isfinite(x) else None
 
 
-def _survival_section(df: pd.DataFrame) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+_HR_KEYS = ("hr", "lower", "upper", "p")
+
+
+def _hr(rec: dict[str, Any] | None) -> dict[str, float | None]:
+    return {k: (None if rec is None else _num(rec[k])) for k in _HR_KEYS}
+
+
+class _Builder:
+    """The results dictionary and, for every null in it, the reason (``notes``: dotted key -> reason)."""
+
+    def __init__(self) -> None:
+        self.out: dict[str, Any] = {}
+        self.reasons: dict[str, str] = {}   # dotted key or key prefix -> reason
+
+    def section(self, key: str, template: Any, fn, *args) -> Any:
+        """Set ``out[key]`` to ``fn(*args)``; when not estimable, to ``template`` (all nulls) and note why."""
+        est = analysis.estimate(fn, *args)
+        if est.ok:
+            self.out[key] = est.value
+        else:
+            self.out[key] = template
+            self.reasons[key] = est.reason
+        return est
+
+    def note(self, key: str, reason: str) -> None:
+        self.reasons.setdefault(key, reason)
+
+    def notes(self) -> dict[str, str]:
+        """A reason for every null leaf: its own, or its nearest ancestor's, else a generic one."""
+        out: dict[str, str] = {}
+
+        def walk(d: dict, prefix: str) -> None:
+            for k, v in d.items():
+                key = f"{prefix}{k}"
+                if isinstance(v, dict):
+                    walk(v, key + ".")
+                elif v is None:
+                    parts = key.split(".")
+                    anc = (".".join(parts[:i]) for i in range(len(parts), 0, -1))
+                    out[key] = next((self.reasons[a] for a in anc if a in self.reasons), "not estimable")
+        walk(self.out, "")
+        return out
+
+
+_BEYOND = "the follow-up ends before {h:g} months, so survival there is not estimable"
+
+
+def _surv(b: _Builder, key: str, summary: dict[str, Any], h: float) -> float | None:
+    """Survival at ``h`` from a :func:`dmnpc.paper.analysis.km_summary`, noting why it is null."""
+    v = _num(summary[f"surv_{h:g}"])
+    if v is None:
+        b.note(key, _BEYOND.format(h=h))
+    return v
+
+
+def _km_record(b: _Builder, df: pd.DataFrame, key: str) -> dict[str, float | None]:
+    s = analysis.km_summary(df, key)
+    return {"median_months": _num(s["median"]),
+            **{f"surv_{h:g}": _surv(b, f"{key}.surv_{h:g}", s, h) for h in HORIZONS}}
+
+
+def _by_lrrt(b: _Builder, df: pd.DataFrame, key: str) -> None:
+    by = analysis.km_by_lrrt(df, key)
+    rec: dict[str, float | None] = {}
+    for arm, est in by["groups"].items():
+        rec[f"surv_24_{arm}"] = _surv(b, f"{key}_by_lrrt.surv_24_{arm}", est.value, 24.0) if est.ok else None
+        if not est.ok:
+            b.note(f"{key}_by_lrrt.surv_24_{arm}", est.reason)
+    lr = by["logrank"]
+    rec["logrank_p"] = _num(lr.value.p) if lr.ok else None
+    if not lr.ok:
+        b.note(f"{key}_by_lrrt.logrank_p", lr.reason)
+    b.out[f"{key}_by_lrrt"] = rec
+
+
+def _survival_sections(b: _Builder, df: pd.DataFrame) -> None:
     fu = km.median_followup(df["os_months"], df["os_event"])
-    out["followup_median_months"] = _num(fu["median_observed"])
+    b.out["followup_median_months"] = _num(fu["median_observed"])
     for key in ("os", "pfs"):
-        s = analysis.km_summary(df, key)
-        out[key] = {"median_months": _num(s["median"]), "surv_12": _num(s["surv_12"]),
-                    "surv_24": _num(s["surv_24"])}
+        b.section(key, dict.fromkeys(("median_months", *(f"surv_{h:g}" for h in HORIZONS))), _km_record, b, df, key)
+        if b.out[key]["median_months"] is None:
+            b.note(f"{key}.median_months", "not reached: the Kaplan-Meier curve stays above 50%")
     for key in ("os", "pfs"):
-        by = analysis.km_by_lrrt(df, key)
-        g = by["groups"]
-        out[f"{key}_by_lrrt"] = {"surv_24_lrrt": _num(g["lrrt"]["surv_24"]),
-                                 "surv_24_no_lrrt": _num(g["no_lrrt"]["surv_24"]),
-                                 "logrank_p": _num(by["logrank"].p)}
+        _by_lrrt(b, df, key)
+
+
+def _cutoffs_section(b: _Builder, df: pd.DataFrame) -> None:
+    cuts = {}
+    for m in ("ebv_dna", "immuno_cycles"):
+        est = analysis.estimate(analysis.cut_point, df, m)
+        cuts[m] = _num(est.value.threshold) if est.ok else None
+        if not est.ok:
+            b.note(f"cutoffs.{m}", est.reason)
+    b.out["cutoffs"] = cuts
+
+
+def _table1_section(b: _Builder, df: pd.DataFrame) -> None:
+    est = b.section("table1_p", dict.fromkeys(TABLE_ROWS),
+                    lambda: {k: _num(v) for k, v in analysis.table1_p_values(df)[TABLE_TEST].items()})
+    b.out["table1_test"] = TABLE_TEST
+    if est.ok:
+        for k, v in b.out["table1_p"].items():
+            if v is None:
+                b.note(f"table1_p.{k}", f"every patient has the same {k} level: there is nothing to test")
+
+
+def _cox_summary(fit) -> dict[str, dict[str, float | None]]:
+    return {r["term"]: _hr(r) for r in analysis.converged(fit).summary.to_dict("records")}
+
+
+def _cox_sections(b: _Builder, df: pd.DataFrame) -> None:
+    for key, terms in (("os", OS_TERMS), ("pfs", PFS_TERMS)):
+        b.section(f"cox_{key}", {t: _hr(None) for t in terms}, lambda k=key: _cox_summary(analysis.multivariable(df, k)))
+
+
+def _nomogram_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate) -> None:
+    from dmnpc.stats import discrimination, nomogram
+
+    keys = ("c_index", "c_index_lower", "c_index_upper", *(f"auc_{t:g}" for t in HORIZONS))
+    rec: dict[str, Any] = dict.fromkeys(keys)
+    rec["points"] = dict.fromkeys(OS_TERMS)
+    b.out["nomogram"] = rec
+    if not fitted.ok:
+        b.note("nomogram", fitted.reason)
+        return
+    _, nom, scores = fitted.value
+    rec["points"] = {k: _num(v) for k, v in nomogram.adverse_points(nom).items()}
+    t, e, lp = df["os_months"], df["os_event"], scores["lp"]
+    h = analysis.estimate(discrimination.harrell_c, t, e, lp)
+    if h.ok:
+        rec.update(c_index=_num(h.value.c), c_index_lower=_num(h.value.lower), c_index_upper=_num(h.value.upper))
+    else:
+        for k in ("c_index", "c_index_lower", "c_index_upper"):
+            b.note(f"nomogram.{k}", h.reason)
+    for hz in HORIZONS:
+        auc = analysis.estimate(discrimination.time_dependent_auc, t, e, lp, [hz])
+        rec[f"auc_{hz:g}"] = _num(auc.value["auc"].iloc[0]) if auc.ok else None
+        if not auc.ok:
+            b.note(f"nomogram.auc_{hz:g}", auc.reason)
+
+
+def _risk_counts(df: pd.DataFrame, g: pd.Series | None) -> dict[str, int | None]:
+    lrrt = df["lrrt"].to_numpy()
+    out: dict[str, int | None] = {}
+    for c in RISK_COHORTS:
+        m = None if g is None else (g == c).to_numpy()
+        out[f"n_{c}"] = None if m is None else int(m.sum())
+        out[f"n_{c}_lrrt"] = None if m is None else int((m & (lrrt == 1)).sum())
+        out[f"n_{c}_no_lrrt"] = None if m is None else int((m & (lrrt == 0)).sum())
     return out
 
 
-def _hr(rec: dict[str, Any]) -> dict[str, float | None]:
-    return {k: _num(rec[k]) for k in ("hr", "lower", "upper", "p")}
-
-
-def _cutoffs_section(df: pd.DataFrame) -> dict[str, Any]:
-    cuts = analysis.cut_points(df)
-    return {"cutoffs": {m: _num(c.threshold) for m, c in cuts.items()}}
-
-
-def _other_section(df: pd.DataFrame, st: analysis.Stratification, fit_os: Any) -> dict[str, Any]:
-    """Numbers the paper reports outside the public keys (compared by the fidelity report)."""
+def _stratum_hr(b: _Builder, key: str, table: pd.DataFrame, stratum: str, field: str | None = None):
+    """An HR record (or one field of it) of one stratum of ``hr_by_stratum``, noting why values are null."""
     from dmnpc.stats import subgroup
 
+    sel = table[table["stratum"] == stratum]
+    if len(sel) == 0:
+        b.note(key, f"no patient is in the {stratum}-risk cohort")
+        return None if field else _hr(None)
+    note = str(sel["note"].iloc[0])
+    if note:
+        b.note(key, note)
+    rec = subgroup.hr_record(table, stratum)
+    return _num(rec[field]) if field else _hr(rec)
+
+
+def _risk_section(b: _Builder, df: pd.DataFrame, st: analysis.Stratification | None) -> None:
+    keys = ("os_surv_24_low", "os_surv_24_high", "os_logrank_p", "pfs_logrank_p", "threshold_points",
+            "interaction_p")
+    risk: dict[str, Any] = {**_risk_counts(df, None if st is None else st.risk), **dict.fromkeys(keys)}
+    b.out["risk"] = risk
+    for s in ("high", "low"):
+        b.out[f"lrrt_in_{s}"] = _hr(None)
+    if st is None:
+        return
+    risk["threshold_points"] = _num(st.threshold)
+    for c in RISK_COHORTS:
+        grp = st.os["groups"][c]
+        risk[f"os_surv_24_{c}"] = _surv(b, f"risk.os_surv_24_{c}", grp.value, 24.0) if grp.ok else None
+        if not grp.ok:
+            b.note(f"risk.os_surv_24_{c}", grp.reason)
+    for ep in ("os", "pfs"):
+        lr = getattr(st, ep)["logrank"]
+        risk[f"{ep}_logrank_p"] = _num(lr.value.p) if lr.ok else None
+        if not lr.ok:
+            b.note(f"risk.{ep}_logrank_p", lr.reason)
+    risk["interaction_p"] = _num(st.interaction.value.p) if st.interaction.ok else None
+    if not st.interaction.ok:
+        b.note("risk.interaction_p", st.interaction.reason)
+    for s in ("high", "low"):
+        b.out[f"lrrt_in_{s}"] = _stratum_hr(b, f"lrrt_in_{s}", st.lrrt_os, s)
+
+
+def _other_section(b: _Builder, df: pd.DataFrame, st: analysis.Stratification | None) -> None:
+    """Numbers the paper reports outside the public keys (compared by the fidelity report)."""
     fu = km.median_followup(df["os_months"], df["os_event"])
-    return {"other": {
+    other: dict[str, Any] = {
         "followup_min_months": _num(fu["min"]), "followup_max_months": _num(fu["max"]),
         "followup_reverse_km_months": _num(fu["reverse_km_median"]),
-        "lrrt_in_low": {"pfs_p": _num(subgroup.hr_record(st.lrrt_pfs, "low")["p"])},
-        "lrrt_in_high": {"pfs_p": _num(subgroup.hr_record(st.lrrt_pfs, "high")["p"])},
+        "lrrt_in_low": {"pfs_p": None}, "lrrt_in_high": {"pfs_p": None},
         # printed as 28.9% (26/90) and 76.7%/23.3%: compared at the paper's rounding
         "local_tx": {"n": int(df["local_tx_mets"].sum()), "prop": round(float(df["local_tx_mets"].mean()), 3)},
         "prop_lrrt": round(float(df["lrrt"].mean()), 3),
         "prop_no_lrrt": round(float(1 - df["lrrt"].mean()), 3),
-        "nomogram": {"n_factors": int(len(fit_os.terms))},
-        "table2_p": _table2_p(df, st.risk),
-    }}
+        "nomogram": {"n_factors": len(OS_TERMS)},
+        "table2_p": {},
+    }
+    if other["followup_reverse_km_months"] is None:
+        b.note("other.followup_reverse_km_months", "not reached: fewer than half the patients were censored")
+    b.out["other"] = other
+    if st is None:
+        return
+    for s in ("low", "high"):
+        other[f"lrrt_in_{s}"]["pfs_p"] = _stratum_hr(b, f"other.lrrt_in_{s}.pfs_p", st.lrrt_pfs, s, "p")
+    other["table2_p"] = _table2_p(b, df, st.risk)
 
 
-def _table2_p(df: pd.DataFrame, risk_groups: pd.Series) -> dict[str, dict[str, float | None]]:
+def _table2_p(b: _Builder, df: pd.DataFrame, risk_groups: pd.Series) -> dict[str, dict[str, float | None]]:
     from dmnpc.paper import tables
 
     if risk_groups.nunique() < 2:
         return {}
-    try:
-        t = tables.table_by_risk_and_lrrt(df, risk_groups, test=TABLE_TEST)
-    except ValueError:  # a risk cohort with one LRRT arm only: no within-cohort comparison
+    est = analysis.estimate(tables.table_by_risk_and_lrrt, df, risk_groups, test=TABLE_TEST)
+    if not est.ok:  # e.g. a risk cohort with one LRRT arm only: no within-cohort comparison
         return {}
+    t = est.value
     p = t.groupby(["cohort", "variable"], sort=False)["p"].first()
+    levels = t[t["n"] > 0].groupby(["cohort", "variable"], sort=False)["level"].nunique()
+    for (c, v), k in levels.items():
+        if k < 2:
+            b.note(f"other.table2_p.{c}.{v}", f"every patient of the {c}-risk cohort has the same {v} level: "
+                                               "there is nothing to test")
     return {c: {v: _num(p[(c, v)]) for v in p.loc[c].index} for c in dict.fromkeys(t["cohort"])}
-
-
-def _table1_section(df: pd.DataFrame) -> dict[str, Any]:
-    p = analysis.table1_p_values(df)[TABLE_TEST]
-    return {"table1_p": {k: _num(v) for k, v in p.items()}, "table1_test": TABLE_TEST}
-
-
-def _cox_section(df: pd.DataFrame, fit_os: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, fit in (("os", fit_os), ("pfs", analysis.multivariable(df, "pfs"))):
-        out[f"cox_{key}"] = {r["term"]: _hr(r) for r in fit.summary.to_dict("records")}
-    return out
-
-
-def _nomogram_section(df: pd.DataFrame, nom: Any, scores: pd.DataFrame) -> dict[str, Any]:
-    from dmnpc.stats import nomogram
-
-    disc = analysis.discrimination(df, scores=scores)
-    h = disc["harrell"]
-    auc = disc["auc"].set_index("time")["auc"]
-    return {"nomogram": {"c_index": _num(h.c), "c_index_lower": _num(h.lower), "c_index_upper": _num(h.upper),
-                         **{f"auc_{t:g}": _num(auc.loc[t]) for t in HORIZONS},
-                         "points": {k: _num(v) for k, v in nomogram.adverse_points(nom).items()}}}
-
-
-def _risk_section(df: pd.DataFrame, st: analysis.Stratification) -> dict[str, Any]:
-    from dmnpc.stats import subgroup
-
-    g = st.risk
-    lrrt = df["lrrt"].to_numpy()
-    out = {"risk": {
-        "n_low": int((g == "low").sum()), "n_high": int((g == "high").sum()),
-        "n_low_lrrt": int(((g == "low").to_numpy() & (lrrt == 1)).sum()),
-        "n_low_no_lrrt": int(((g == "low").to_numpy() & (lrrt == 0)).sum()),
-        "n_high_lrrt": int(((g == "high").to_numpy() & (lrrt == 1)).sum()),
-        "n_high_no_lrrt": int(((g == "high").to_numpy() & (lrrt == 0)).sum()),
-        "os_surv_24_low": _num(st.os["groups"]["low"]["surv_24"]),
-        "os_surv_24_high": _num(st.os["groups"]["high"]["surv_24"]),
-        "os_logrank_p": _num(st.os["logrank"].p),
-        "pfs_logrank_p": _num(st.pfs["logrank"].p),
-        "threshold_points": _num(st.threshold),
-        "interaction_p": _num(st.interaction.p),
-    }}
-    for stratum in ("high", "low"):
-        out[f"lrrt_in_{stratum}"] = _hr(subgroup.hr_record(st.lrrt_os, stratum))
-    return out
 
 
 def compute_results(df: pd.DataFrame) -> dict[str, Any]:
@@ -161,23 +293,26 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
     Returns
     -------
     dict
-        JSON-serialisable; keys as documented in the module docstring and the
-        reproduction chapter. Values that cannot be estimated (a median not
-        reached) are ``None``.
+        JSON-serialisable (strict JSON: no NaN or infinity); keys as documented in the
+        module docstring and the reproduction chapter. Every key is always present:
+        a value that cannot be estimated on this cohort (a median not reached, a hazard
+        ratio in an arm without deaths, a model with monotone likelihood) is ``None``,
+        and ``notes`` maps its dotted key to the reason.
     """
+    b = _Builder()
     n_lrrt = int(df["lrrt"].sum())
-    out: dict[str, Any] = {
-        "n": int(len(df)),
-        "n_lrrt": n_lrrt,
-        "n_no_lrrt": int(len(df) - n_lrrt),
-    }
-    out.update(_survival_section(df))
-    out.update(_cutoffs_section(df))
-    out.update(_table1_section(df))
-    fit_os, nom, scores = analysis.os_nomogram(df)   # fitted once, shared by the sections below
-    st = analysis.stratify(df, scores=scores)
-    out.update(_cox_section(df, fit_os))
-    out.update(_nomogram_section(df, nom, scores))
-    out.update(_risk_section(df, st))
-    out.update(_other_section(df, st, fit_os))
-    return out
+    b.out.update(n=int(len(df)), n_lrrt=n_lrrt, n_no_lrrt=int(len(df) - n_lrrt))
+    _survival_sections(b, df)
+    _cutoffs_section(b, df)
+    _table1_section(b, df)
+    fitted = analysis.estimate(analysis.os_nomogram, df)   # fitted once, shared by the sections below
+    _cox_sections(b, df)
+    _nomogram_section(b, df, fitted)
+    st = analysis.stratify(df, scores=fitted.value[2]) if fitted.ok else None
+    if not fitted.ok:
+        for key in ("risk", "lrrt_in_high", "lrrt_in_low", "other.lrrt_in_low", "other.lrrt_in_high"):
+            b.note(key, f"no nomogram score to split at: {fitted.reason}")
+    _risk_section(b, df, st)
+    _other_section(b, df, st)
+    b.out["notes"] = b.notes()
+    return b.out

@@ -126,6 +126,10 @@ class CoxFit:
         likelihood (a level with no events, or predictors that separate the
         events), so at least one coefficient is infinite and the summary is
         meaningless. Check it before using the fit.
+    infinite : tuple of str
+        The terms whose coefficient was still moving when the likelihood had
+        flattened (``coxph``'s "coefficient may be infinite" warning); empty when
+        the fit converged.
     eps : float or None
         ``None``: full convergence; ``1e-4``: rms's ``cph`` stopping rule
         (kept so that bootstrap refits use the same rule).
@@ -146,6 +150,7 @@ class CoxFit:
     n_events: int
     conf_level: float
     converged: bool
+    infinite: tuple[str, ...]
     eps: float | None
     X: np.ndarray = field(repr=False)
     time: np.ndarray = field(repr=False)
@@ -215,13 +220,13 @@ def _test(chisq: float, df: int) -> dict:
     return {"chisq": float(chisq), "df": int(df), "p": float(stats.chi2.sf(chisq, df))}
 
 
-def _step_is_small(score: np.ndarray, info: np.ndarray, beta: np.ndarray) -> bool:
-    """True when one more Newton step from ``beta`` would move it by less than _STEP_TOL (relative)."""
+def _moving(score: np.ndarray, info: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Which coefficients one more Newton step from ``beta`` would still move by _STEP_TOL or more (relative)."""
     try:
         step = np.linalg.solve(info, score)
     except np.linalg.LinAlgError:
-        return False
-    return bool(np.all(np.isfinite(step)) and np.max(np.abs(step) / (1.0 + np.abs(beta))) < _STEP_TOL)
+        return np.ones(beta.size, dtype=bool)
+    return ~np.isfinite(step) | (np.abs(step) / (1.0 + np.abs(beta)) >= _STEP_TOL)
 
 
 def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = None) -> CoxFit:
@@ -267,8 +272,8 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
     # score and information at the estimate itself (the engine's information is that of the last
     # Newton iterate before the final step); coxph reports the variance at the estimate too
     ll, score, info = (a[0] for a in engine.efron_terms(lay, Xa, beta[None, :]))
-    finite = bool(np.all(np.isfinite(beta)))
-    converged = finite and (eps is not None or _step_is_small(score, info, beta))
+    moving = ~np.isfinite(beta) | (_moving(score, info, beta) if eps is None else False)
+    converged = not bool(np.any(moving))
     p = len(terms)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         try:
@@ -293,7 +298,9 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
         terms=terms, coef=beta, vcov=vcov, summary=summary,
         lr_test=_test(2.0 * (ll - ll0), p), wald_test=_test(float(beta @ info @ beta), p),
         score_test=_test(score_chisq, p), loglik=ll, loglik_null=float(ll0), n=int(t.size),
-        n_events=int(e.sum()), conf_level=conf_level, converged=converged, eps=eps, X=Xa, time=t, event=e,
+        n_events=int(e.sum()), conf_level=conf_level, converged=converged,
+        infinite=tuple(t_ for t_, m in zip(terms, np.broadcast_to(moving, beta.shape)) if m), eps=eps, X=Xa, time=t,
+        event=e,
     )
 
 

@@ -32,7 +32,7 @@ def stub_fit(data: pd.DataFrame, coefs: dict[str, float], duration="T", event="E
     nan = float("nan")
     return CoxFit(terms=tuple(coefs), coef=np.array(list(coefs.values()), float), vcov=np.full((p, p), nan),
                   summary=pd.DataFrame(), lr_test={}, wald_test={}, score_test={}, loglik=nan, loglik_null=nan,
-                  n=len(data), n_events=int(data[event].sum()), conf_level=0.95, converged=True, eps=None,
+                  n=len(data), n_events=int(data[event].sum()), conf_level=0.95, converged=True, infinite=(), eps=None,
                   X=data[list(coefs)].to_numpy(float), time=data[duration].to_numpy(float),
                   event=data[event].to_numpy(float))
 
