@@ -9,8 +9,9 @@ from ``published.yaml`` (nothing here is typed in by hand):
   equals Table 1; and a few checks of the text against the tables;
 * P values (:func:`audit_p_values`): every table P value recomputed from the
   printed and from the decided counts with Pearson's chi-square test without and
-  with Yates' continuity correction and with Fisher's exact test, and which of
-  them reproduces the printed value;
+  with Yates' continuity correction and with Fisher's exact test
+  (:func:`dmnpc.stats.contingency.categorical_p_values`, equal to R), and which
+  of them reproduces the printed value;
 * :func:`audit_summary`: the inconsistencies in plain language.
 
 References
@@ -35,6 +36,8 @@ import pandas as pd
 from scipy import stats
 
 from dmnpc.paper import published
+from dmnpc.stats._validate import z_value
+from dmnpc.stats.contingency import categorical_p_values
 
 __all__ = ["TESTS", "audit_counts", "audit_p_values", "p_value_match_counts", "audit_summary"]
 
@@ -50,46 +53,22 @@ _EPS = 1e-9
 
 
 # --------------------------------------------------------------------------- P value helpers
-def _check_counts(counts: np.ndarray) -> np.ndarray:
-    m = np.asarray(counts, dtype=float)
-    if m.ndim != 2:
-        raise ValueError("a contingency table must be two-dimensional (levels x groups)")
-    if np.any(m < 0) or np.any(np.abs(m - np.round(m)) > 0):
-        raise ValueError("contingency table cells must be non-negative whole-number counts")
-    m = m[m.sum(axis=1) > 0][:, m.sum(axis=0) > 0]  # an empty level (e.g. ECOG >= 2) tests nothing
-    if m.shape[0] < 2 or m.shape[1] < 2:
+#: The audit's name of each test -> its P value in categorical_p_values' result.
+_P_KEY = {"chi2": "p_chisq", "yates": "p_chisq_yates", "fisher": "p_fisher"}
+
+
+def _p_values(counts) -> dict[str, float]:
+    """The P value of each of :data:`TESTS` and the smallest expected count of one table.
+
+    :func:`dmnpc.stats.contingency.categorical_p_values` (equal to R's ``chisq.test``
+    and ``fisher.test``) does the tests; empty levels (e.g. ECOG >= 2) are dropped.
+    A printed P value needs a testable table, so one with fewer than two non-empty
+    levels or groups is an error here, not NaN.
+    """
+    res = categorical_p_values(counts)
+    if math.isnan(res["p_chisq"]):
         raise ValueError("need at least two non-empty levels and two non-empty groups to test")
-    return m
-
-
-def _p_values(counts: np.ndarray) -> dict[str, float]:
-    """Pearson chi-square (no correction), with Yates' correction, and Fisher's exact P.
-
-    Yates' correction is applied only to 2 x 2 tables (as R's ``chisq.test``), with the
-    correction capped at |O - E| (R and SciPy agree). Fisher's test here is 2 x 2 only.
-    """
-    m = _check_counts(counts)
-    expected = stats.contingency.expected_freq(m)
-    out = {"chi2": float(stats.chi2_contingency(m, correction=False)[1]),
-           "yates": float(stats.chi2_contingency(m, correction=True)[1]),
-           "fisher": float(stats.fisher_exact(m)[1]) if m.shape == (2, 2) else math.nan,
-           "min_expected": float(expected.min())}
-    return out
-
-
-def _p_values_2x2(a: int, b: int, c: int, d: int) -> dict[str, float]:
-    """Closed-form 2 x 2 version of :func:`_p_values` (for searching many tables quickly).
-
-    X2 = N (|ad - bc| - k)^2 / (r1 r2 c1 c2), with k = 0 (Pearson) or k = min(N/2, |ad - bc|)
-    (Yates, capped as in R: the correction never exceeds |O - E| = |ad - bc| / N).
-    """
-    n = a + b + c + d
-    den = (a + b) * (c + d) * (a + c) * (b + d)
-    diff = abs(a * d - b * c)
-    x2 = n * diff ** 2 / den
-    x2y = n * (diff - min(n / 2, diff)) ** 2 / den
-    return {"chi2": float(stats.chi2.sf(x2, 1)), "yates": float(stats.chi2.sf(x2y, 1)),
-            "fisher": float(stats.fisher_exact([[a, b], [c, d]])[1])}
+    return {**{t: res[k] for t, k in _P_KEY.items()}, "min_expected": res["min_expected"]}
 
 
 def _matches(p_printed: float, ps: dict[str, float]) -> list[str]:
@@ -196,119 +175,170 @@ def _num(key: str) -> float:
     return float(df.loc[df["key"] == key, "value"].iloc[0])
 
 
-def _text_rows() -> list[dict]:
-    """Checks of the text and abstract against the tables and against themselves."""
-    t1 = published.table_counts(1)
-    t2 = published.table_counts(2)
-    rows = []
+def _text_row(cohort: str, arm: str, var: str, check: str, printed, expected, ok, evidence: str) -> dict:
+    return {"table": "text", "cohort": cohort, "arm": arm, "variable": var, "level": "", "check": check,
+            "printed": str(printed), "expected": str(expected), "ok": bool(ok), "evidence": evidence}
 
-    def add(cohort, arm, var, check, printed, expected, ok, evidence):
-        rows.append({"table": "text", "cohort": cohort, "arm": arm, "variable": var, "level": "",
-                     "check": check, "printed": str(printed), "expected": str(expected),
-                     "ok": bool(ok), "evidence": evidence})
 
-    def cell(tab, cohort, arm, var, level, col="n"):
-        return float(tab.query("cohort == @cohort and arm == @arm and variable == @var and level == @level")[col].iloc[0])
+def _cell(tab: pd.DataFrame, cohort: str, arm: str, var: str, level: str) -> float:
+    """The decided count of one cell of a published table."""
+    hit = (tab["cohort"] == cohort) & (tab["arm"] == arm) & (tab["variable"] == var) & (tab["level"] == level)
+    return float(tab.loc[hit, "n"].iloc[0])
 
+
+def _arm_size_rows() -> list[dict]:
+    """Arm and risk-group sizes of the text against each other and against the tables' columns."""
     sizes1, sizes2 = published.group_sizes(1), published.group_sizes(2)
     n, nl, nn = _num("n"), _num("n_lrrt"), _num("n_no_lrrt")
-    add("all", "", "", "arms_sum_to_n", f"{nl:g} + {nn:g}", f"{n:g}", nl + nn == n,
-        f"Abstract/Results: {nl:g} LRRT + {nn:g} without-LRRT = {n:g}")
-    add("all", "", "", "arms_match_table1", f"{nl:g}/{nn:g}",
-        f"{sizes1[('all', 'lrrt')]}/{sizes1[('all', 'no_lrrt')]}",
-        (nl, nn) == (sizes1[("all", "lrrt")], sizes1[("all", "no_lrrt")]), "text arm sizes vs Table 1 columns")
     pl, pn = 100 * _num("other.prop_lrrt"), 100 * _num("other.prop_no_lrrt")
-    add("all", "", "", "arm_percentages", f"{pl:.1f}/{pn:.1f}", f"{100 * nl / n:.1f}/{100 * nn / n:.1f}",
-        _pct_ok(nl, n, pl) and _pct_ok(nn, n, pn), f"'{nl:g} ({pl:.1f}%) and {nn:g} ({pn:.1f}%)'")
+    rows = [
+        _text_row("all", "", "", "arms_sum_to_n", f"{nl:g} + {nn:g}", f"{n:g}", nl + nn == n,
+                  f"Abstract/Results: {nl:g} LRRT + {nn:g} without-LRRT = {n:g}"),
+        _text_row("all", "", "", "arms_match_table1", f"{nl:g}/{nn:g}",
+                  f"{sizes1[('all', 'lrrt')]}/{sizes1[('all', 'no_lrrt')]}",
+                  (nl, nn) == (sizes1[("all", "lrrt")], sizes1[("all", "no_lrrt")]),
+                  "text arm sizes vs Table 1 columns"),
+        _text_row("all", "", "", "arm_percentages", f"{pl:.1f}/{pn:.1f}", f"{100 * nl / n:.1f}/{100 * nn / n:.1f}",
+                  _pct_ok(nl, n, pl) and _pct_ok(nn, n, pn), f"'{nl:g} ({pl:.1f}%) and {nn:g} ({pn:.1f}%)'"),
+    ]
     for cohort in ("low", "high"):
         tot = _num(f"risk.n_{cohort}")
         a, b = sizes2[(cohort, "lrrt")], sizes2[(cohort, "no_lrrt")]
-        add(cohort, "", "", "risk_group_size", f"{a} + {b}", f"{tot:g}", a + b == tot,
-            f"Results n = {tot:g} vs Table 2 columns {a} + {b}")
-    add("all", "", "", "risk_groups_sum_to_n", f"{_num('risk.n_low'):g} + {_num('risk.n_high'):g}",
-        f"{n:g}", _num("risk.n_low") + _num("risk.n_high") == n,
-        f"{_num('risk.n_low'):g} + {_num('risk.n_high'):g} = {n:g}")
+        rows.append(_text_row(cohort, "", "", "risk_group_size", f"{a} + {b}", f"{tot:g}", a + b == tot,
+                              f"Results n = {tot:g} vs Table 2 columns {a} + {b}"))
+    low, high = _num("risk.n_low"), _num("risk.n_high")
+    rows.append(_text_row("all", "", "", "risk_groups_sum_to_n", f"{low:g} + {high:g}", f"{n:g}",
+                          low + high == n, f"{low:g} + {high:g} = {n:g}"))
     for arm in _ARMS:
         s = sizes2[("low", arm)] + sizes2[("high", arm)]
-        add("low+high", arm, "", "table2_columns_sum_to_table1", s, sizes1[("all", arm)],
-            s == sizes1[("all", arm)], "Table 2 low + high column sizes vs Table 1")
-    # local treatment of metastases
-    lt = cell(t1, "all", "lrrt", "local_tx_mets", "Yes") + cell(t1, "all", "no_lrrt", "local_tx_mets", "Yes")
-    add("all", "", "local_tx_mets", "local_tx_text_vs_table1", f"{_num('other.local_tx.n'):g}", f"{lt:g}",
-        lt == _num("other.local_tx.n"), "Methods '28.9% (26/90)' vs Table 1 Yes 25 + 1")
-    ltn, ltp = _num("other.local_tx.n"), 100 * _num("other.local_tx.prop")
-    add("all", "", "local_tx_mets", "local_tx_percent", f"{ltp:.1f}", f"{100 * ltn / n:.1f}", _pct_ok(ltn, n, ltp),
-        f"Methods '{ltp:.1f}% ({ltn:g}/{n:g})'")
+        rows.append(_text_row("low+high", arm, "", "table2_columns_sum_to_table1", s, sizes1[("all", arm)],
+                              s == sizes1[("all", arm)], "Table 2 low + high column sizes vs Table 1"))
+    return rows
+
+
+def _local_tx_rows() -> list[dict]:
+    """The Methods' counts and percentages of local treatment of metastases."""
+    t1 = published.table_counts(1)
+    n, ltn, ltp = _num("n"), _num("other.local_tx.n"), 100 * _num("other.local_tx.prop")
+    lt = _cell(t1, "all", "lrrt", "local_tx_mets", "Yes") + _cell(t1, "all", "no_lrrt", "local_tx_mets", "Yes")
     bone, liver, lung = (_num(f"other.local_tx.{k}") for k in ("bone_rt_n", "liver_n", "lung_lobectomy_n"))
     parts = bone + liver + lung
-    add("all", "", "local_tx_mets", "local_tx_parts_sum", f"{bone:g} + {liver:g} + {lung:g} = {parts:g}", f"{ltn:g}",
-        parts == ltn, f"bone RT {bone:g} + liver {liver:g} + lung lobectomy {lung:g} = {ltn:g}: consistent if each "
-        "patient had one kind of local treatment")
     rfa, rfp = _num("other.local_tx.liver_rfa_n"), 100 * _num("other.local_tx.liver_rfa_prop")
-    add("all", "", "local_tx_mets", "liver_rfa_percent", f"{rfp:.1f}", f"{100 * rfa / liver:.1f}",
-        _pct_ok(rfa, liver, rfp), f"Methods '{rfp:.1f}% ({rfa:g}/{liver:g})'")
-    # HR and its CI
-    hr, lo, hi, p = (_num(f"lrrt_in_high.{k}") for k in ("hr", "lower", "upper", "p"))
-    geo = math.sqrt(lo * hi)
-    add("high", "", "lrrt", "hr_ci_log_symmetric", f"{hr:g}", f"{geo:.3f}", abs(geo - hr) <= 0.01,
-        f"a Wald CI is symmetric on the log scale: sqrt({lo:g} x {hi:g}) = {geo:.3f}")
-    # Wald P implied by the printed HR and CI, over the printed rounding of all three numbers
+    return [
+        _text_row("all", "", "local_tx_mets", "local_tx_text_vs_table1", f"{ltn:g}", f"{lt:g}", lt == ltn,
+                  "Methods '28.9% (26/90)' vs Table 1 Yes 25 + 1"),
+        _text_row("all", "", "local_tx_mets", "local_tx_percent", f"{ltp:.1f}", f"{100 * ltn / n:.1f}",
+                  _pct_ok(ltn, n, ltp), f"Methods '{ltp:.1f}% ({ltn:g}/{n:g})'"),
+        _text_row("all", "", "local_tx_mets", "local_tx_parts_sum", f"{bone:g} + {liver:g} + {lung:g} = {parts:g}",
+                  f"{ltn:g}", parts == ltn,
+                  f"bone RT {bone:g} + liver {liver:g} + lung lobectomy {lung:g} = {ltn:g}: consistent if each "
+                  "patient had one kind of local treatment"),
+        _text_row("all", "", "local_tx_mets", "liver_rfa_percent", f"{rfp:.1f}", f"{100 * rfa / liver:.1f}",
+                  _pct_ok(rfa, liver, rfp), f"Methods '{rfp:.1f}% ({rfa:g}/{liver:g})'"),
+    ]
+
+
+def _wald_p_range(hr: float, lo: float, hi: float) -> tuple[float, float]:
+    """The Wald P implied by a printed HR and 95% CI, over the printed 2-decimal rounding of all three."""
+    z = z_value(0.95)
     pz = []
     for h in (hr - 0.005, hr + 0.005):
         for l_ in (lo - 0.005, lo + 0.005):
             for u in (hi - 0.005, hi + 0.005):
-                se = (math.log(u) - math.log(l_)) / (2 * stats.norm.ppf(0.975))
+                se = (math.log(u) - math.log(l_)) / (2 * z)
                 pz.append(2 * stats.norm.sf(abs(math.log(h)) / se))
-    ok = min(pz) - _P_HALF <= p <= max(pz) + _P_HALF
-    add("high", "", "lrrt", "hr_p_from_ci", f"{p:g}", f"{min(pz):.4f}-{max(pz):.4f}", ok,
-        "Wald P implied by HR 2.46 (1.01-6.00) over their printed rounding; the P = 0.049 may also be the log-rank P")
+    return min(pz), max(pz)
+
+
+def _interval_rows() -> list[dict]:
+    """Are the printed hazard ratio, its CI and P, and the C-index CI consistent with each other?"""
+    hr, lo, hi, p = (_num(f"lrrt_in_high.{k}") for k in ("hr", "lower", "upper", "p"))
+    geo = math.sqrt(lo * hi)
+    p_lo, p_hi = _wald_p_range(hr, lo, hi)
     c, cl, cu = _num("nomogram.c_index"), _num("nomogram.c_index_lower"), _num("nomogram.c_index_upper")
-    add("all", "", "nomogram", "c_index_ci_symmetric", f"{c:g}", f"{(cl + cu) / 2:.4f}", abs((cl + cu) / 2 - c) <= 0.001,
-        f"midpoint of {cl:g}-{cu:g}; implied SE = {(cu - cl) / 3.92:.4f}")
-    # survival rates: medians vs 2-year rates; overall vs mixture of the groups
+    return [
+        _text_row("high", "", "lrrt", "hr_ci_log_symmetric", f"{hr:g}", f"{geo:.3f}", abs(geo - hr) <= 0.01,
+                  f"a Wald CI is symmetric on the log scale: sqrt({lo:g} x {hi:g}) = {geo:.3f}"),
+        _text_row("high", "", "lrrt", "hr_p_from_ci", f"{p:g}", f"{p_lo:.4f}-{p_hi:.4f}",
+                  p_lo - _P_HALF <= p <= p_hi + _P_HALF,
+                  "Wald P implied by HR 2.46 (1.01-6.00) over their printed rounding; the P = 0.049 may also "
+                  "be the log-rank P"),
+        _text_row("all", "", "nomogram", "c_index_ci_symmetric", f"{c:g}", f"{(cl + cu) / 2:.4f}",
+                  abs((cl + cu) / 2 - c) <= 0.001,
+                  f"midpoint of {cl:g}-{cu:g}; implied SE = {(cu - cl) / (2 * z_value(0.95)):.4f}"),
+    ]
+
+
+def _survival_rows() -> list[dict]:
+    """Medians against 2-year rates, and overall 2-year rates against the mixture of the groups'."""
+    n, nl, nn = _num("n"), _num("n_lrrt"), _num("n_no_lrrt")
+    rows = []
     for ep in ("os", "pfs"):
         med, s24 = _num(f"{ep}.median_months"), _num(f"{ep}.surv_24")
-        add("all", "", ep, "median_vs_surv_24", f"median {med:g}, S(24) {s24:g}", "median > 24 iff S(24) > 0.5",
-            (med > 24) == (s24 > 0.5), f"{ep.upper()} median {med:g} months and 2-year rate {s24:g} agree")
+        rows.append(_text_row("all", "", ep, "median_vs_surv_24", f"median {med:g}, S(24) {s24:g}",
+                              "median > 24 iff S(24) > 0.5", (med > 24) == (s24 > 0.5),
+                              f"{ep.upper()} median {med:g} months and 2-year rate {s24:g} agree"))
         mix = (nl * _num(f"{ep}_by_lrrt.surv_24_lrrt") + nn * _num(f"{ep}_by_lrrt.surv_24_no_lrrt")) / n
-        add("all", "", ep, "surv_24_mixture_lrrt", f"{s24:g}", f"{mix:.3f}", abs(mix - s24) <= 0.03,
-            "n-weighted mean of the arms' 2-year rates; equals the overall KM only under similar censoring, "
-            "so agreement within 0.03 is all that can be asked")
+        rows.append(_text_row("all", "", ep, "surv_24_mixture_lrrt", f"{s24:g}", f"{mix:.3f}", abs(mix - s24) <= 0.03,
+                              "n-weighted mean of the arms' 2-year rates; equals the overall KM only under "
+                              "similar censoring, so agreement within 0.03 is all that can be asked"))
     mix = (_num("risk.n_low") * _num("risk.os_surv_24_low") + _num("risk.n_high") * _num("risk.os_surv_24_high")) / n
-    add("all", "", "os", "surv_24_mixture_risk", f"{_num('os.surv_24'):g}", f"{mix:.3f}",
-        abs(mix - _num("os.surv_24")) <= 0.03, "n-weighted mean of the risk groups' 2-year OS")
-    # statements in the Results text
-    a = cell(t2, "high", "lrrt", "local_tx_mets", "Yes")
-    b = cell(t2, "high", "no_lrrt", "local_tx_mets", "Yes")
-    add("high", "", "local_tx_mets", "text_direction", "more local treatment in non-LRRT",
-        f"LRRT {a:g}/37 vs without-LRRT {b:g}/14", b / 14 > a / 37,
-        "Results, Risk stratification says more high-risk patients 'who received local treatment for "
-        "metastases were in the non-LRRT group', but Table 2 shows 13/37 (35.1%) LRRT vs 0/14 without-LRRT; "
-        "the Discussion states the opposite direction, which agrees with Table 2")
-    a = cell(t2, "high", "lrrt", "liver_mets", "Yes")
-    b = cell(t2, "high", "no_lrrt", "liver_mets", "Yes")
-    add("high", "", "liver_mets", "text_direction", "more liver metastases in non-LRRT",
-        f"LRRT {a:g}/37 vs without-LRRT {b:g}/14", b / 14 > a / 37, "Results, Risk stratification vs Table 2")
-    for var, level in (("multi_organ_mets", "Yes"), ("liver_mets", "Yes")):
-        a, b = cell(t1, "all", "lrrt", var, level), cell(t1, "all", "no_lrrt", var, level)
-        add("all", "", var, "text_direction", "more in without-LRRT", f"LRRT {a:g}/69 vs without {b:g}/21",
-            b / 21 > a / 69, "Results, Patient characteristics vs Table 1")
-    for var in ("immuno_cycles", "local_tx_mets"):
-        level = "≥ 8" if var == "immuno_cycles" else "Yes"
-        a, b = cell(t1, "all", "lrrt", var, level), cell(t1, "all", "no_lrrt", var, level)
-        add("all", "", var, "text_direction", "greater in LRRT", f"LRRT {a:g}/69 vs without {b:g}/21",
-            a / 69 > b / 21, "Results, Patient characteristics vs Table 1")
-    add("all", "", "age", "cutoff_wording", "younger age (≤ 50 years)", "< 50 vs ≥ 50", False,
-        "Results, Construction writes '≤ 50' while Tables 1-2 split '< 50 / ≥ 50': a patient aged exactly "
-        "50 is 'young' in the text and 'old' in the tables. We follow the tables (age ≥ 50 is high).")
-    add("all", "", "immuno_cycles", "cutoff_wording", "more than 8 cycles", "≥ 8", False,
-        "Results, Patient characteristics and Discussion say 'more than 8 cycles'; Tables 1-2 and the "
-        "Construction paragraph use '≥ 8'. We follow the tables.")
-    add("all", "", "met_lesions", "variable_wording", "a single metastatic site", "No. of metastatic lesions",
-        False, "Abstract and Results call the model factor 'a single metastatic site', which could mean one organ "
-        "(the 'Multiple organ metastasis' row) or one lesion (the 'No. of metastatic lesions' row). We take "
-        "lesions (single vs multiple), the row whose 5 + 31 cell needed fixing; the paper should say which.")
+    rows.append(_text_row("all", "", "os", "surv_24_mixture_risk", f"{_num('os.surv_24'):g}", f"{mix:.3f}",
+                          abs(mix - _num("os.surv_24")) <= 0.03, "n-weighted mean of the risk groups' 2-year OS"))
     return rows
+
+
+def _direction_rows() -> list[dict]:
+    """Statements of the Results text ('more ... in the non-LRRT group') against the tables."""
+    t1, t2 = published.table_counts(1), published.table_counts(2)
+    a = _cell(t2, "high", "lrrt", "local_tx_mets", "Yes")
+    b = _cell(t2, "high", "no_lrrt", "local_tx_mets", "Yes")
+    rows = [_text_row("high", "", "local_tx_mets", "text_direction", "more local treatment in non-LRRT",
+                      f"LRRT {a:g}/37 vs without-LRRT {b:g}/14", b / 14 > a / 37,
+                      "Results, Risk stratification says more high-risk patients 'who received local treatment "
+                      "for metastases were in the non-LRRT group', but Table 2 shows 13/37 (35.1%) LRRT vs 0/14 "
+                      "without-LRRT; the Discussion states the opposite direction, which agrees with Table 2")]
+    a = _cell(t2, "high", "lrrt", "liver_mets", "Yes")
+    b = _cell(t2, "high", "no_lrrt", "liver_mets", "Yes")
+    rows.append(_text_row("high", "", "liver_mets", "text_direction", "more liver metastases in non-LRRT",
+                          f"LRRT {a:g}/37 vs without-LRRT {b:g}/14", b / 14 > a / 37,
+                          "Results, Risk stratification vs Table 2"))
+    for var, level in (("multi_organ_mets", "Yes"), ("liver_mets", "Yes")):
+        a, b = _cell(t1, "all", "lrrt", var, level), _cell(t1, "all", "no_lrrt", var, level)
+        rows.append(_text_row("all", "", var, "text_direction", "more in without-LRRT",
+                              f"LRRT {a:g}/69 vs without {b:g}/21", b / 21 > a / 69,
+                              "Results, Patient characteristics vs Table 1"))
+    for var, level in (("immuno_cycles", "≥ 8"), ("local_tx_mets", "Yes")):
+        a, b = _cell(t1, "all", "lrrt", var, level), _cell(t1, "all", "no_lrrt", var, level)
+        rows.append(_text_row("all", "", var, "text_direction", "greater in LRRT",
+                              f"LRRT {a:g}/69 vs without {b:g}/21", a / 69 > b / 21,
+                              "Results, Patient characteristics vs Table 1"))
+    return rows
+
+
+def _wording_rows() -> list[dict]:
+    """Where the text and the tables word a cut point or a variable differently (never ok)."""
+    return [
+        _text_row("all", "", "age", "cutoff_wording", "younger age (≤ 50 years)", "< 50 vs ≥ 50", False,
+                  "Results, Construction writes '≤ 50' while Tables 1-2 split '< 50 / ≥ 50': a patient aged "
+                  "exactly 50 is 'young' in the text and 'old' in the tables. We follow the tables (age ≥ 50 is "
+                  "high)."),
+        _text_row("all", "", "immuno_cycles", "cutoff_wording", "more than 8 cycles", "≥ 8", False,
+                  "Results, Patient characteristics and Discussion say 'more than 8 cycles'; Tables 1-2 and the "
+                  "Construction paragraph use '≥ 8'. We follow the tables."),
+        _text_row("all", "", "met_lesions", "variable_wording", "a single metastatic site",
+                  "No. of metastatic lesions", False,
+                  "Abstract and Results call the model factor 'a single metastatic site', which could mean one "
+                  "organ (the 'Multiple organ metastasis' row) or one lesion (the 'No. of metastatic lesions' "
+                  "row). We take lesions (single vs multiple), the row whose 5 + 31 cell needed fixing; the paper "
+                  "should say which."),
+    ]
+
+
+def _text_rows() -> list[dict]:
+    """Checks of the text and abstract against the tables and against themselves."""
+    return (_arm_size_rows() + _local_tx_rows() + _interval_rows() + _survival_rows() + _direction_rows()
+            + _wording_rows())
 
 
 def audit_counts() -> pd.DataFrame:
@@ -413,8 +443,31 @@ def _p_for_any_table(p: float, n1: int, n2: int) -> list[tuple[int, int, str]]:
         for b in range(n2 + 1):
             if a + b in (0, n1 + n2):
                 continue
-            hits.extend((a, b, t) for t in _matches(p, _p_values_2x2(a, b, n1 - a, n2 - b)))
+            hits.extend((a, b, t) for t in _matches(p, _p_values([[a, b], [n1 - a, n2 - b]])))
     return hits
+
+
+def _not_fisher_finding(r) -> str:
+    """Explain a printed P value that Fisher's exact test does not reproduce (a row of audit_p_values)."""
+    where = "Table 1" if r.table == 1 else f"Table 2 {r.cohort}-risk"
+    counts = published.table_counts(r.table)
+    m = _matrix(counts, r.cohort, r.variable, "n")
+    n1, n2 = (int(x) for x in m.sum(axis=0))
+    alt = _p_for_any_table(r.p_printed, n1, n2)
+    first = m[0]
+    alt_txt = (f"No 2 x 2 table with group sizes {n1}/{n2} gives {r.p_printed:.3f} under any of the three "
+               f"tests, so it is not a miscounted cell" if not alt else
+               f"Tables with group sizes {n1}/{n2} that give {r.p_printed:.3f} have first-level counts "
+               f"(LRRT/without-LRRT, test) " + ", ".join(f"{a}/{b} ({t})" for a, b, t in alt[:6]))
+    if r.matches == "yates":
+        alt_txt += (". The printed value is the Yates-corrected P of the printed table - probably the "
+                    "'continuity correction' line of the software output was copied instead of Fisher's")
+    elif alt and min(abs(a - first[0]) + abs(b - first[1]) for a, b, _ in alt) > 1:
+        alt_txt += (". None of these is the printed table or one count away from it, so the printed P is "
+                    "probably a transcription error")
+    return (f"{where}, {r.variable}: printed P = {r.p_printed:.3f} is not Fisher's exact P "
+            f"({r.p_fisher:.4f}); chi-square {r.p_chi2:.4f}, Yates {r.p_yates:.4f}; matches: {r.matches}. "
+            f"{alt_txt}.")
 
 
 def audit_summary() -> list[str]:
@@ -452,29 +505,8 @@ def audit_summary() -> list[str]:
                f"chi-square; expected counts go down to {dec['min_expected'].min():.2f}, far below the usual 5). "
                f"The Methods should say 'Fisher's exact test'.")
     for r in dec.itertuples():
-        if r.matches in ("fisher",) or "fisher" in r.matches.split("+"):
-            continue
-        where = "Table 1" if r.table == 1 else f"Table 2 {r.cohort}-risk"
-        counts = published.table_counts(r.table)
-        n1 = int(counts[(counts.cohort == r.cohort) & (counts.arm == "lrrt") & (counts.variable == r.variable)
-                        & (counts.level != "missing")]["n"].sum())
-        n2 = int(counts[(counts.cohort == r.cohort) & (counts.arm == "no_lrrt") & (counts.variable == r.variable)
-                        & (counts.level != "missing")]["n"].sum())
-        alt = _p_for_any_table(r.p_printed, n1, n2)
-        first = _matrix(counts, r.cohort, r.variable, "n")[0]
-        alt_txt = (f"No 2 x 2 table with group sizes {n1}/{n2} gives {r.p_printed:.3f} under any of the three "
-                   f"tests, so it is not a miscounted cell" if not alt else
-                   f"Tables with group sizes {n1}/{n2} that give {r.p_printed:.3f} have first-level counts "
-                   f"(LRRT/without-LRRT, test) " + ", ".join(f"{a}/{b} ({t})" for a, b, t in alt[:6]))
-        if r.matches == "yates":
-            alt_txt += (". The printed value is the Yates-corrected P of the printed table - probably the "
-                        "'continuity correction' line of the software output was copied instead of Fisher's")
-        elif alt and min(abs(a - first[0]) + abs(b - first[1]) for a, b, _ in alt) > 1:
-            alt_txt += (". None of these is the printed table or one count away from it, so the printed P is "
-                        "probably a transcription error")
-        out.append(f"{where}, {r.variable}: printed P = {r.p_printed:.3f} is not Fisher's exact P "
-                   f"({r.p_fisher:.4f}); chi-square {r.p_chi2:.4f}, Yates {r.p_yates:.4f}; matches: {r.matches}. "
-                   f"{alt_txt}.")
+        if "fisher" not in r.matches.split("+"):
+            out.append(_not_fisher_finding(r))
     both = pv[pv["basis"] == "printed"].merge(dec, on=["table", "cohort", "variable"], suffixes=("", "_d"))
     for r in both[both["matches"] != both["matches_d"]].itertuples():
         d = r._replace(p_fisher=r.p_fisher_d, matches=r.matches_d)

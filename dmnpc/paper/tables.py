@@ -1,15 +1,22 @@
 """Baseline tables (Tables 1 and 2) and the tests behind their P values.
 
-:func:`baseline_table` builds Table 1 with tableone's ``TableOne`` from the
-paper's groupings (:func:`dmnpc.paper.variables.grouped`): n (%) per level and arm
-(percentages among patients with a known value; missing LDH is a separate
-count row, never imputed), one P value per variable and the name of the test
-that produced it. :func:`table_by_risk_and_lrrt` does the same within each
-risk cohort (Table 2).
+What tableone's ``TableOne`` does here: it counts n (%) per level and arm
+(percentages among patients with a known value), adds a per-variable
+``Missing`` count (missing LDH is counted, never imputed) and collects one
+P value and test name per variable in its ``htest_table``.
 
-The P values come from :func:`dmnpc.stats.contingency.categorical_p_values`
-(chi-square with and without Yates' correction, Fisher's exact test, checked
-against R); the audit chapter uses it too, on the published counts.
+What dmnpc adds: the tests themselves, from
+:func:`dmnpc.stats.contingency.categorical_p_values` (chi-square with and
+without Yates' correction, Fisher's exact test incl. Freeman-Halton, checked
+against R), handed to TableOne through its ``htest`` hook; the paper's
+groupings (:func:`dmnpc.paper.variables.grouped`: cut points, level order,
+levels nobody has left out); and a long table keyed by codes (variable,
+level, ``lrrt``/``no_lrrt``) like :func:`dmnpc.paper.published.table_counts`,
+so a table built from a cohort sits beside the published one.
+
+:func:`baseline_table` builds Table 1, :func:`table_by_risk_and_lrrt` the same
+within each risk cohort (Table 2), :func:`wide_table` the display form. The
+audit (:mod:`dmnpc.paper.audit`) applies the same tests to the published counts.
 """
 
 from __future__ import annotations
@@ -85,6 +92,26 @@ def baseline_table(df: pd.DataFrame, by: str, groupings: Sequence[Grouping] = GR
     from tableone import TableOne
 
     test = check_test(test)
+    arms = _arms(df, by)
+    names = dict(arm_names) if arm_names is not None else _default_arm_names(by, arms)
+    order = [a for a in (list(names) if arm_names is not None or by == "lrrt" else arms) if a in arms]
+    if len(groupings) == 0:
+        raise ValueError("no variables given: expected at least one grouping")
+    data = _grouped_data(df, by, groupings, cutoffs)
+    results = {g.name: categorical_p_values(pd.crosstab(data["_arm"], data[g.name])
+                                            .reindex(index=arms, fill_value=0).to_numpy(), test)
+               for g in groupings}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t1 = TableOne(data, columns=[g.name for g in groupings], categorical=[g.name for g in groupings],
+                      groupby="_arm", pval=True, htest={k: _htest(r) for k, r in results.items()},
+                      htest_name=True, missing=True, overall=False, include_null=False, decimals=1)
+    rows = [row for g in groupings for row in _variable_rows(t1, g, results[g.name], order, names)]
+    return pd.DataFrame(rows, columns=["variable", "label", "level", "arm", "n", "pct", "p", "test"])
+
+
+def _arms(df: pd.DataFrame, by: str) -> list:
+    """Check the data and the arm column; return the arms' values, sorted."""
     if not isinstance(df, pd.DataFrame) or len(df) == 0:
         raise ValueError("no patients: the data are empty")
     if by not in df.columns:
@@ -94,11 +121,11 @@ def baseline_table(df: pd.DataFrame, by: str, groupings: Sequence[Grouping] = GR
     arms = sorted(pd.unique(df[by]))
     if len(arms) < 2:
         raise ValueError(f"column {by!r} has only one value: a comparison needs two arms")
-    names = dict(arm_names) if arm_names is not None else _default_arm_names(by, arms)
-    order = [a for a in (list(names) if arm_names is not None or by == "lrrt" else arms) if a in arms]
-    if len(groupings) == 0:
-        raise ValueError("no variables given: expected at least one grouping")
+    return arms
 
+
+def _grouped_data(df: pd.DataFrame, by: str, groupings: Sequence[Grouping], cutoffs: Cutoffs) -> pd.DataFrame:
+    """One categorical column per grouping, and the arm as ``_arm``: what TableOne summarises."""
     # the paper's groups come from dmnpc.paper.variables.grouped; other Grouping objects are applied directly
     g_all = grouped(df, cutoffs) if all(g in GROUPINGS for g in groupings) else pd.DataFrame(index=df.index)
     cols = {}
@@ -107,44 +134,34 @@ def baseline_table(df: pd.DataFrame, by: str, groupings: Sequence[Grouping] = GR
                         else pd.Categorical(g.assign(df, cutoffs), categories=list(g.levels), ordered=True))
     data = pd.DataFrame(cols, index=df.index)
     data["_arm"] = df[by].to_numpy()
+    return data
 
-    results: dict[str, dict] = {}
-    htest = {}
-    for g in groupings:
-        tab = pd.crosstab(data["_arm"], data[g.name]).reindex(index=arms, fill_value=0)
-        res = categorical_p_values(tab.to_numpy(), test)
-        results[g.name] = res
 
-        def fn(*groups, _res=res):
-            return _res["p"]
-        fn.__name__ = res["test"]
-        htest[g.name] = fn
+def _htest(res: dict):
+    """A TableOne ``htest`` function returning a computed P value, named after its test."""
+    def fn(*groups):
+        return res["p"]
+    fn.__name__ = res["test"]
+    return fn
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        t1 = TableOne(data, columns=[g.name for g in groupings], categorical=[g.name for g in groupings],
-                      groupby="_arm", pval=True, htest=htest, htest_name=True, missing=True,
-                      overall=False, include_null=False, decimals=1)
-    desc = t1.cat_describe
+
+def _variable_rows(t1, g: Grouping, res: dict, order: list, names: Mapping) -> list[dict]:
+    """The long-format rows of one variable: n (%) per level and arm, then Missing counts if any."""
+    sub = t1.cat_describe.loc[g.name]
     rows = []
-    for g in groupings:
-        sub = desc.loc[g.name]
-        res = results[g.name]
-        present = [lev for lev in g.levels if lev in sub.index]
-        for lev in present:
-            for a in order:
-                rows.append({"variable": g.name, "label": g.label, "level": lev, "arm": names[a],
-                             "n": int(sub.loc[lev, ("freq", a)]),
-                             "pct": float(sub.loc[lev, ("percent", a)]),
-                             "p": float(t1.htest_table.loc[g.name, "P-Value"]),
-                             "test": str(t1.htest_table.loc[g.name, "Test"])})
-        n_miss = {a: int(np.nan_to_num(sub[("Missing", a)].iloc[0])) for a in order}
-        if any(n_miss.values()):
-            for a in order:
-                rows.append({"variable": g.name, "label": g.label, "level": "Missing", "arm": names[a],
-                             "n": n_miss[a], "pct": float("nan"), "p": float(res["p"]),
-                             "test": res["test"]})
-    return pd.DataFrame(rows, columns=["variable", "label", "level", "arm", "n", "pct", "p", "test"])
+    for lev in [lev for lev in g.levels if lev in sub.index]:
+        for a in order:
+            rows.append({"variable": g.name, "label": g.label, "level": lev, "arm": names[a],
+                         "n": int(sub.loc[lev, ("freq", a)]),
+                         "pct": float(sub.loc[lev, ("percent", a)]),
+                         "p": float(t1.htest_table.loc[g.name, "P-Value"]),
+                         "test": str(t1.htest_table.loc[g.name, "Test"])})
+    n_miss = {a: int(np.nan_to_num(sub[("Missing", a)].iloc[0])) for a in order}
+    if any(n_miss.values()):
+        for a in order:
+            rows.append({"variable": g.name, "label": g.label, "level": "Missing", "arm": names[a],
+                         "n": n_miss[a], "pct": float("nan"), "p": float(res["p"]), "test": res["test"]})
+    return rows
 
 
 def table_by_risk_and_lrrt(df: pd.DataFrame, risk, by: str = "lrrt",

@@ -303,7 +303,7 @@ def time_dependent_auc(time, event, risk, times) -> pd.DataFrame:
     at exactly ``t`` is neither case nor control. A case's weight uses the
     censoring survival just *before* its event time, ``G(T_i-)``, so a censoring
     at the same time does not inflate it (checked against riskRegression on a
-    tiny data set with both kinds of tie, tests/test_metrics.py).
+    tiny data set with both kinds of tie, tests/stats/test_discrimination.py).
 
     References
     ----------

@@ -1,13 +1,13 @@
 """Data-driven cut points: ROC curves, the Youden-optimal cut, its time-dependent
 version and its bootstrap instability.
 
-The paper chose its EBV DNA (66,600 copies/mL) and immunotherapy-cycle (8)
-cut points from ROC curves (Supplementary Fig. S1). :func:`roc_curve` and
+Clinical studies often choose the cut point of a continuous marker from an
+ROC curve. :func:`roc_curve` and
 :func:`youden_cut` reproduce R's pROC (``roc(outcome, marker)`` with
 ``direction = "auto"``; ``coords(r, "best", best.method = "youden")``).
 pROC's thresholds are midpoints between consecutive distinct observed values
-(plus -Inf and +Inf); the paper's groups are formed as ``value >= cut`` on
-observed values, so :class:`CutResult` also gives the cut as the first
+(plus -Inf and +Inf); clinical groups are usually formed as ``value >= cut``
+on observed values, so :class:`CutResult` also gives the cut as the first
 observed value on the high-risk side of the midpoint, which defines the same
 split of the patients.
 
@@ -106,7 +106,7 @@ def roc_curve(marker, outcome, direction: str = "auto") -> pd.DataFrame:
     Parameters
     ----------
     marker : array-like of float
-        The continuous marker (e.g. EBV DNA copies/mL).
+        The continuous marker (e.g. a biomarker's concentration).
     outcome : array-like of {0, 1}
         1 = event ("case"), 0 = no event ("control").
     direction : {"auto", "<", ">"}, default "auto"
@@ -153,7 +153,7 @@ class CutResult:
     threshold_observed : float
         The same split expressed on observed values: for direction ``"<"``
         the smallest observed value above the midpoint (high group =
-        ``marker >= threshold_observed``, the paper's rule); for ``">"`` the
+        ``marker >= threshold_observed``, the usual clinical rule); for ``">"`` the
         largest observed value below it (event group = ``marker <= threshold_observed``).
     sensitivity, specificity, youden : float
         At the cut; ``youden = sensitivity + specificity - 1``.

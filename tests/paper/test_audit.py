@@ -84,9 +84,9 @@ def test_empty_level_is_dropped():
 
 
 @pytest.mark.parametrize("bad,msg", [
-    (np.array([1, 2, 3]), "two-dimensional"),
-    (np.array([[1, -1], [2, 3]]), "non-negative whole-number"),
-    (np.array([[1.5, 1], [2, 3]]), "non-negative whole-number"),
+    (np.array([1, 2, 3]), "two-way table"),
+    (np.array([[1, -1], [2, 3]]), "non-negative whole numbers"),
+    (np.array([[1.5, 1], [2, 3]]), "non-negative whole numbers"),
     (np.array([[5, 3], [0, 0]]), "at least two non-empty levels"),
     (np.array([[5, 0], [3, 0]]), "at least two non-empty levels"),
 ])
@@ -184,11 +184,15 @@ def test_summary_is_plain_text():
         assert phrase in text, phrase
 
 
-def test_closed_form_2x2_agrees_with_general_routine(ref):
+def test_table_search_uses_r_equal_p_values(ref):
+    """The search over 2 x 2 tables (_p_for_any_table) tests integer tables as R does, and finds the table itself."""
     for case in ref:
         (a, b), (c, d) = case["counts"]
         if min(a + b, c + d, a + c, b + d) == 0:
             continue
-        fast = audit._p_values_2x2(int(a), int(b), int(c), int(d))
+        fast = audit._p_values([[int(a), int(b)], [int(c), int(d)]])
         for t in audit.TESTS:
             assert fast[t] == pytest.approx(case["p_chi2" if t == "chi2" else f"p_{t}"], rel=REL)
+    (a, b), (c, d) = min((case["counts"] for case in ref), key=lambda m: sum(map(sum, m)))  # a quick search
+    p_fisher = audit._p_values([[a, b], [c, d]])["fisher"]
+    assert (a, b, "fisher") in audit._p_for_any_table(round(p_fisher, 3), a + c, b + d)

@@ -28,7 +28,7 @@ sksurv_metrics = pytest.importorskip("sksurv.metrics")
 
 from dmnpc.stats.discrimination import harrell_c  # noqa: E402
 
-GBSG = Path(__file__).parent / "data" / "gbsg.csv"
+GBSG = Path(__file__).resolve().parents[1] / "data" / "gbsg.csv"
 
 
 @pytest.fixture(scope="module")
