@@ -36,7 +36,7 @@ What is matched, and how
    a PFS event, and nobody receives more 3-weekly cycles than fit in the OS time.
    The search uses private fast surrogates (no tied times, so Breslow, Efron
    and exact likelihoods coincide); the acceptance test
-   (``tests/test_twin.py``) and the fidelity table use only the book's engine
+   (``tests/paper/test_twin.py``) and the fidelity table use only the book's engine
    (:mod:`dmnpc.stats.km`, :mod:`dmnpc.stats.cox`, :mod:`dmnpc.stats.nomogram`,
    :mod:`dmnpc.stats.discrimination`, :mod:`dmnpc.stats.subgroup`, :mod:`dmnpc.stats.roc`).
 3. **Cut points.** Youden's index on the ROC curve against OS event status

@@ -1,4 +1,4 @@
-# Reference values for dmnpc.calibration (tests/test_calibration.py).
+# Reference values for dmnpc.stats.calibration (tests/stats/test_calibration.py).
 # rms::calibrate(cph, cmethod = "KM", u = 1825, m = 150, B = 200) on survival::gbsg.
 # The apparent part (groups, mean predicted, Kaplan-Meier, its std.err) is
 # deterministic; the optimism-corrected part is repeated over seeds to give

@@ -1,4 +1,4 @@
-# Reference values for dmnpc.cutoffs: pROC ROC curves, AUC and the Youden-optimal cut
+# Reference values for dmnpc.stats.roc (tests/stats/test_roc.py): pROC ROC curves, AUC and the Youden-optimal cut
 # (coords(roc, "best", best.method = "youden")), with pROC's default direction = "auto".
 # Data: survival::gbsg (tests/data/gbsg.csv); outcome = status (recurrence or death).
 # nodes: higher in cases (direction "<"); pgr: lower in cases (direction ">").

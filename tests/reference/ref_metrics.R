@@ -1,4 +1,4 @@
-# Reference values for dmnpc.metrics (tests/test_metrics.py).
+# Reference values for dmnpc.stats.discrimination (tests/stats/test_discrimination.py).
 # Data: survival::gbsg (tests/data/gbsg.csv); Cox model of recurrence-free
 # survival on the 8 predictors used throughout the tests.
 suppressPackageStartupMessages({library(survival); library(riskRegression); library(jsonlite)})

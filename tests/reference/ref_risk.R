@@ -5,7 +5,7 @@
 #
 # Treatment: hormon (1 = hormonal therapy). As in the paper ("without LRRT vs LRRT") the hazard
 # ratio is WITHOUT vs WITH treatment: covariate nohormon = 1 - hormon.
-# Strata, two definitions (Python recomputes them with dmnpc.risk.risk_groups):
+# Strata, two definitions (Python recomputes them with dmnpc.stats.subgroup.risk_groups):
 #   "count":  score = grade3 + nodes4 + size30 (0..3); high if score > mean(score), else low
 #   "median": score = nodes + size / 10 (continuous, tied values); high if score > median, else low
 #             (a score equal to the threshold goes to the low group in both)

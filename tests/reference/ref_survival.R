@@ -1,4 +1,4 @@
-# Reference values for dmnpc.survival: Kaplan-Meier (log CI), survival at times,
+# Reference values for dmnpc.stats.km: Kaplan-Meier (log CI), survival at times,
 # medians with CI (print.survfit rule), log-rank (survdiff), reverse-KM follow-up.
 # Data: survival::gbsg (exported to tests/data/gbsg.csv), rfstime in days, status 0/1.
 # Run from the repository root:  Rscript tests/reference/ref_survival.R

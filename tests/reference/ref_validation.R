@@ -1,4 +1,4 @@
-# Reference values for dmnpc.validation (tests/test_validation.py).
+# Reference values for dmnpc.stats.validation (tests/stats/test_validation.py).
 # rms::validate(cph, method = "boot", B = 200) on survival::gbsg, repeated over
 # 20 seeds, so that the Python test can compare its optimism-corrected indexes
 # with R's within a Monte Carlo error estimated from R's own seed-to-seed spread.
