@@ -73,6 +73,16 @@ def other_cohort(path: Path) -> Path:
     return out
 
 
+def degenerate_cohort(path: Path, name: str, **columns: str) -> Path:
+    """The twin with some columns set to one value for everybody: valid, analysable, but with
+    comparisons that cannot be estimated (e.g. ``lrrt="1"``: no untreated arm)."""
+    raw = pd.read_csv(contract.DEFAULT_COHORT, dtype=str, keep_default_na=False).assign(**columns)
+    out = path / f"{name}.csv"
+    raw.to_csv(out, index=False)
+    contract.load_cohort(out)  # must satisfy the contract
+    return out
+
+
 def build_book(cohort: Path, tmp: Path) -> Path:
     """Build the whole book on ``cohort`` into ``tmp`` exactly as `make book` does; return the HTML folder."""
     env = dict(os.environ, DMNPC_DATA=str(cohort))
@@ -104,3 +114,18 @@ def built_other(tmp_path_factory) -> Path:
     """The book built on a valid cohort that is not the twin (a reviewer's own data)."""
     tmp = tmp_path_factory.mktemp("book_other")
     return build_book(other_cohort(tmp), tmp)
+
+
+@pytest.fixture(scope="session")
+def built_all_lrrt(tmp_path_factory) -> Path:
+    """The book on a cohort where everybody had LRRT: every with/without-LRRT comparison is not estimable."""
+    tmp = tmp_path_factory.mktemp("book_all_lrrt")
+    return build_book(degenerate_cohort(tmp, "all_lrrt", lrrt="1"), tmp)
+
+
+@pytest.fixture(scope="session")
+def built_no_model(tmp_path_factory) -> Path:
+    """The book on a cohort where every patient has multiple lesions: the five-term model, the nomogram,
+    its validation and the risk split are not estimable."""
+    tmp = tmp_path_factory.mktemp("book_no_model")
+    return build_book(degenerate_cohort(tmp, "all_multiple", met_lesions="multiple"), tmp)

@@ -20,7 +20,8 @@ from dmnpc.paper.variables import LABELS, SEED, TERM_LABELS
 
 # SEED is dmnpc.paper.variables.SEED, re-exported for the chapters (not a second definition).
 __all__ = ["SEED", "setup", "results", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "pct",
-           "months", "hr_text", "hr_table", "km_curves", "compare_table", "pretty_arms", "tolerance_text"]
+           "months", "hr_text", "hr_table", "km_curves", "compare_table", "pretty_arms", "tolerance_text",
+           "not_estimable", "unavailable", "text", "result_text", "reason_table", "table_text"]
 
 
 def cohort_label(df: pd.DataFrame) -> str:
@@ -69,6 +70,40 @@ def results(df: pd.DataFrame) -> dict[str, Any]:
 
 def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
+
+
+def not_estimable(reason: str) -> str:
+    """The words a page prints in place of a number, table or figure a cohort does not allow."""
+    return f"not estimable: {reason}" if reason else "not estimable"
+
+
+def unavailable(what: str, reason: str) -> str:
+    """A MyST note saying that ``what`` cannot be estimated on this cohort, and why."""
+    return (":::{admonition} Not estimable on this cohort\n:class: note\n"
+            f"{what} cannot be estimated: {reason}.\n:::")
+
+
+def result_text(results: dict[str, Any], key: str, fmt=str) -> str:
+    """``fmt`` of the results-JSON value at dotted ``key``, or "not estimable: reason" from its ``notes``."""
+    from dmnpc.paper.fidelity import lookup
+
+    v = lookup(results, key)
+    return not_estimable(results.get("notes", {}).get(key, "")) if v is None else fmt(v)
+
+
+def reason_table(reason: str) -> str:
+    """A one-cell Markdown table saying why a table is not estimable (keeps the numbered table and its label)."""
+    return pd.DataFrame({"Not estimable on this cohort": [reason]}).to_markdown(index=False)
+
+
+def table_text(est: Any, fmt) -> str:
+    """``fmt(est.value)`` (a Markdown table) for an estimated value, else :func:`reason_table`."""
+    return fmt(est.value) if est.ok else reason_table(est.reason)
+
+
+def text(est: Any, fmt=str) -> str:
+    """``fmt(est.value)`` for an estimated :class:`dmnpc.paper.analysis.Estimate`, else "not estimable: reason"."""
+    return fmt(est.value) if est.ok else not_estimable(est.reason)
 
 
 def pct(x: float | None, digits: int = 1) -> str:
@@ -123,17 +158,19 @@ def md_table(df: pd.DataFrame, index: bool = False, floatfmt: str = "g") -> str:
     return df.to_markdown(index=index, floatfmt=floatfmt)
 
 
-def p_text(p: float) -> str:
-    """'P = 0.003' or 'P < 0.001', for prose."""
+def p_text(p: float | None) -> str:
+    """'P = 0.003' or 'P < 0.001', for prose; 'P not estimable' when missing."""
+    if _missing(p):
+        return "P not estimable"
     f = fmt_p(p)
     return f"P {f}" if f.startswith("<") else f"P = {f}"
 
 
 def fmt_p(p: float) -> str:
     """Format a P value as clinical papers do: three decimals, '< 0.001' below that."""
+    if _missing(p):
+        return "not estimable"
     p = float(p)
-    if p != p:
-        return "NA"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 

@@ -26,7 +26,7 @@ from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
 __all__ = ["PALETTE", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
-           "plot_nomogram", "plot_flow", "plot_cut_distribution"]
+           "plot_nomogram", "plot_flow", "plot_cut_distribution", "not_estimable"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -109,7 +109,10 @@ def plot_km(km_by_group: Mapping[str, KMResult] | KMResult, ax=None, at_risk: bo
         ax.legend(frameon=False, loc="lower left")
     if at_risk:
         if risk_times is None:
-            risk_times = [v for v in ax.get_xticks() if 0 <= v <= tmax]
+            risk_times = ax.get_xticks()
+        # only times inside the drawn range: a follow-up shorter than the last requested time
+        # would otherwise push at-risk numbers far beyond the axes
+        risk_times = [v for v in risk_times if 0 <= v <= tmax * 1.02]
         # offsets in points below the x axis, so the table keeps its place when the figure is
         # resized or tight_layout() moves the axes (it includes these texts in the layout)
         trans = blended_transform_factory(ax.transData, ax.transAxes)
@@ -441,6 +444,18 @@ def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fonts
     ax.set_ylim(y - 0.6, 0.7)
     ax.axis("off")
     return ax
+
+def not_estimable(ax: Axes, reason: str, title: str | None = None) -> Axes:
+    """An empty panel that says why its figure cannot be drawn on this cohort."""
+    import textwrap
+
+    ax.axis("off")
+    ax.text(0.5, 0.5, "Not estimable on this cohort:\n" + textwrap.fill(reason, 60), ha="center", va="center",
+            fontsize=10, transform=ax.transAxes, bbox={"boxstyle": "round,pad=0.6", "fc": "#F5F5F5", "ec": "0.6"})
+    if title:
+        ax.set_title(title, loc="left")
+    return ax
+
 
 def plot_flow(counts: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Draw the flow diagram of :func:`flow_counts` as boxes and arrows; returns ``ax``."""

@@ -162,6 +162,11 @@ def multivariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] | None = No
     return cox.fit_cox(df[ep.time], df[ep.event], design_matrix(df, tuple(terms), cutoffs_used(df)))
 
 
+def fitted_model(df: pd.DataFrame, key: str) -> cox.CoxFit:
+    """The paper's multivariable model for ``key``, or a :class:`ValueError` saying why it cannot be fitted."""
+    return converged(multivariable(df, key))
+
+
 def converged(fit: cox.CoxFit) -> cox.CoxFit:
     """``fit`` itself, or a :class:`ValueError` saying why its hazard ratios cannot be estimated."""
     if not fit.converged:

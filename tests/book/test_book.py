@@ -50,3 +50,30 @@ def test_no_row_level_data_in_html(built):
         text = p.read_text(errors="replace")
         leaked = [m for m in markers if m in text]
         assert not leaked, f"row-level marker(s) {leaked[:3]} found in {p.relative_to(html)}"
+
+
+def _text(html, chapter: str) -> str:
+    return (html / "book" / f"{chapter}.html").read_text()
+
+
+def test_every_chapter_builds_when_the_arms_cannot_be_compared(built_all_lrrt):
+    """Everybody had LRRT: each page is built, and says "not estimable" and why where a comparison was."""
+    _pages_clean(built_all_lrrt)
+    assert "comparison needs two arms" in _text(built_all_lrrt, "baseline")
+    assert "not estimable: no patient is in the Without LRRT group" in _text(built_all_lrrt, "survival")
+    risk = _text(built_all_lrrt, "risk")
+    assert "only one arm in this stratum: no comparison possible" in risk
+    assert "The interaction test cannot be estimated" in risk
+    # what does not depend on the arms is still computed
+    assert "Not estimable on this cohort" not in _text(built_all_lrrt, "nomogram")
+
+
+def test_every_chapter_builds_when_the_model_cannot_be_fitted(built_no_model):
+    """Every patient has multiple lesions: the model and all that rests on it are not estimable, with the reason."""
+    _pages_clean(built_no_model)
+    reason = "have the same value for every patient"
+    for chapter in ("prognostic", "nomogram", "validation", "risk"):
+        page = _text(built_no_model, chapter)
+        assert "not estimable" in page.lower() and reason in page, chapter
+    assert "The nomogram cannot be estimated" in _text(built_no_model, "nomogram")
+    assert "The risk stratification cannot be estimated" in _text(built_no_model, "risk")
