@@ -102,36 +102,51 @@ class _RankPrefix:
     operations, ``O(m log R)`` memory.
     """
 
-    def __init__(self, v: np.ndarray, w: np.ndarray, R: int):
+    def __init__(self, v: np.ndarray, w: np.ndarray | None, R: int):
+        m = v.size
+        self.m = m
         self.L = max(1, int(R - 1).bit_length())
         self.top = 1 << self.L
-        self.cw = np.r_[0.0, np.cumsum(w)]  # weight of each whole prefix
+        self.unit = w is None  # unit weights: the weight sums are the zero counts
+        self.cw = np.arange(m + 1, dtype=float) if w is None else np.r_[0.0, np.cumsum(w)]
         self.levels = []
+        idx = np.int32 if m < 2**31 - 1 else np.int64
+        pos = np.arange(m + 1, dtype=idx)
         cur, curw = v, w
         for b in range(self.L - 1, -1, -1):
             zero = ((cur >> b) & 1) == 0
-            Z = np.r_[0, np.cumsum(zero)]
-            W0 = np.r_[0.0, np.cumsum(np.where(zero, curw, 0.0))]
-            self.levels.append((b, Z, W0, int(Z[-1])))
-            order = np.r_[np.flatnonzero(zero), np.flatnonzero(~zero)]
-            cur, curw = cur[order], curw[order]
+            Z = np.zeros(m + 1, idx)
+            np.cumsum(zero, out=Z[1:])
+            nz = Z[-1]
+            # next position of a range end when the query bit is 0 (first half) or 1 (second half)
+            step = np.concatenate([Z, nz + pos - Z])
+            W0 = None if w is None else np.r_[0.0, np.cumsum(np.where(zero, curw, 0.0))]
+            self.levels.append((b, step, W0))
+            order = np.concatenate([np.flatnonzero(zero), np.flatnonzero(~zero)])
+            cur = cur[order]
+            if w is not None:
+                curw = curw[order]
 
     def below(self, s: np.ndarray, x: np.ndarray) -> np.ndarray:
         """Weight of the positions ``p < s`` whose rank is below ``x`` (``0 <= x <= R``)."""
-        s = np.asarray(s, np.int64)
+        q = s.size
+        P = np.concatenate([np.zeros(q, s.dtype), s]).astype(self.levels[0][1].dtype)  # range [lo, hi)
         x = np.asarray(x, np.int64)
-        lo, hi = np.zeros_like(s), s.copy()
-        acc = np.zeros(s.size)
-        for b, Z, W0, nz in self.levels:
-            one = ((x >> b) & 1) == 1
-            zl, zh = Z[lo], Z[hi]
-            acc += np.where(one, W0[hi] - W0[lo], 0.0)
-            lo = np.where(one, nz + lo - zl, zl)
-            hi = np.where(one, nz + hi - zh, zh)
+        acc = np.zeros(q)
+        for b, step, W0 in self.levels:
+            one = ((x >> b) & 1).astype(P.dtype)
+            one2 = np.concatenate([one, one])
+            nP = step[P + one2 * (self.m + 1)]
+            if self.unit:  # zeros in the range = its length minus the length of its ones part
+                acc += one * ((P[q:] - P[:q]) - (nP[q:] - nP[:q]))
+            else:
+                Wp = W0[P]
+                acc += np.where(one == 1, Wp[q:] - Wp[:q], 0.0)
+            P = nP
         return np.where(x >= self.top, self.cw[s], acc)
 
 
-def _pair_sums(t: np.ndarray, e: np.ndarray, r: np.ndarray, wt_ev: np.ndarray, tau: float | None):
+def _pair_sums(t: np.ndarray, e: np.ndarray, dr: np.ndarray, wt_ev: np.ndarray | None, tau: float | None):
     """Per-patient weighted concordant, discordant and risk-tied pair totals, without forming pairs.
 
     Patients are put in decreasing order of follow-up; at a tied time the
@@ -155,23 +170,26 @@ def _pair_sums(t: np.ndarray, e: np.ndarray, r: np.ndarray, wt_ev: np.ndarray, t
         Total pair weights (each pair counted once).
     """
     n = t.size
-    ut, blk = np.unique(-t, return_inverse=True)  # blk 0 = longest follow-up
+    o = np.argsort(-t, kind="stable")  # decreasing follow-up
+    ts = t[o]
+    blk = np.empty(n, np.int64)  # rank of the distinct time, 0 = longest follow-up
+    blk[o] = np.r_[0, np.cumsum(ts[1:] != ts[:-1])]
     a = 2 * blk + np.where(e == 1, 2, 0)
     dead = np.flatnonzero(e == 1)
     if tau is not None:
         dead = dead[t[dead] <= tau]
     b = 2 * blk[dead] + 1
-    ur, dr = np.unique(r, return_inverse=True)
-    R = ur.size
+    R = int(dr.max()) + 1
+    unit = wt_ev is None
     # the death as the earlier member: patients in its prefix with a lower / equal rank
-    entry = np.argsort(a, kind="stable")
+    entry = o[np.argsort(a[o], kind="stable")]  # nearly sorted already
     a_sorted = a[entry]
     K = np.searchsorted(a_sorted, b, side="left")
-    seq = _RankPrefix(dr[entry], np.ones(n), R)
+    seq = _RankPrefix(dr[entry], None, R)
     xd = dr[dead]
     low = seq.below(np.r_[K, K], np.r_[xd, xd + 1])
     lt, le = low[: dead.size], low[dead.size :]
-    wd = wt_ev[dead]
+    wd = np.ones(dead.size) if unit else wt_ev[dead]
     conc = np.zeros(n)
     disc = np.zeros(n)
     tie = np.zeros(n)
@@ -183,7 +201,7 @@ def _pair_sums(t: np.ndarray, e: np.ndarray, r: np.ndarray, wt_ev: np.ndarray, t
     order = np.argsort(-b, kind="stable")
     b_desc = b[order]
     S = np.searchsorted(-b_desc, -a, side="left")  # deaths with b_i > a_j
-    dseq = _RankPrefix(xd[order], wd[order], R)
+    dseq = _RankPrefix(xd[order], None if unit else wd[order], R)
     low = dseq.below(np.r_[S, S], np.r_[dr, dr + 1])
     lt, le = low[:n], low[n:]
     conc += dseq.cw[S] - le  # the death has the higher risk
@@ -192,18 +210,18 @@ def _pair_sums(t: np.ndarray, e: np.ndarray, r: np.ndarray, wt_ev: np.ndarray, t
     return conc, disc, tie, int(K.sum()), *totals
 
 
-def _tied_time(t, e, r, wt_ev, tau):
+def _tied_time(t, e, dr, wt_ev, tau):
     """Weighted pairs of deaths tied on time: with different (tied.y) and equal (tied.xy) risk."""
     d = np.flatnonzero(e == 1)
     if tau is not None:
         d = d[t[d] <= tau]
+    w = np.ones(d.size) if wt_ev is None else wt_ev[d]  # one weight per time
     _, g, c_t = np.unique(t[d], return_inverse=True, return_counts=True)
-    _, gr, c_tr = np.unique(np.c_[g, np.unique(r[d], return_inverse=True)[1]], axis=0,
-                            return_inverse=True, return_counts=True)
+    _, gr, c_tr = np.unique(g.ravel() * (int(dr.max()) + 1) + dr[d], return_inverse=True, return_counts=True)
     w_t = np.zeros(c_t.size)
-    w_t[g] = wt_ev[d]  # one weight per time
+    w_t[g] = w
     w_tr = np.zeros(c_tr.size)
-    w_tr[gr.ravel()] = wt_ev[d]
+    w_tr[gr] = w
     all_pairs = float(np.sum(w_t * (c_t * (c_t - 1) / 2)))
     tied_xy = float(np.sum(w_tr * (c_tr * (c_tr - 1) / 2)))
     return all_pairs - tied_xy, tied_xy
@@ -226,13 +244,14 @@ def _concordance(time, event, risk, timewt: str, tau: float | None) -> Concordan
         # weight of an event time: 1 / G(t-)^2 (censoring at t happens after the event)
         wt_ev = 1.0 / censoring_survival(ct, G, t, left=True) ** 2
     else:
-        wt_ev = np.ones(n)
-    ic, idd, it, n_pairs, conc, disc, tie = _pair_sums(t, e, r, wt_ev, tau)
+        wt_ev = None  # unit weights: every count is an exact integer sum
+    dr = np.unique(r, return_inverse=True)[1].ravel()  # dense ranks of the risk score
+    ic, idd, it, n_pairs, conc, disc, tie = _pair_sums(t, e, dr, wt_ev, tau)
     if n_pairs == 0:
         raise ValueError(
             "No pair of patients is comparable (nobody had an event before another patient's follow-up ended)."
         )
-    tied_y, tied_xy = _tied_time(t, e, r, wt_ev, tau)
+    tied_y, tied_xy = _tied_time(t, e, dr, wt_ev, tau)
     npair = conc + disc + tie
     somer = (conc - disc) / npair
     # infinitesimal jackknife (survival::concordancefit): each patient's share of
