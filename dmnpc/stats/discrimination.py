@@ -90,27 +90,141 @@ class ConcordanceResult:
         return 2.0 * (self.c - 0.5)
 
 
-def _comparable_pairs(t: np.ndarray, e: np.ndarray, tau: float | None):
-    """Index arrays (i, j) of comparable pairs (i had the event first) and tied-time pairs."""
+class _RankPrefix:
+    """Weighted counts ``sum(w[p] for p < s if v[p] < x)`` for many ``(s, x)`` at once.
+
+    A wavelet matrix over the sequence ``v`` of integer ranks in ``[0, R)``: one
+    stable partition by each bit of the rank (most significant first) with the
+    prefix counts and weight sums of the zero bits. A query walks the bits of
+    ``x`` and, where that bit is 1, adds the weight of the current range's
+    zero-bit part (its ranks agree with ``x`` above the bit and are below it).
+    ``O(m log R)`` to build, ``O(q log R)`` for ``q`` queries, all in array
+    operations, ``O(m log R)`` memory.
+    """
+
+    def __init__(self, v: np.ndarray, w: np.ndarray | None, R: int):
+        m = v.size
+        self.m = m
+        self.L = max(1, int(R - 1).bit_length())
+        self.top = 1 << self.L
+        self.unit = w is None  # unit weights: the weight sums are the zero counts
+        self.cw = np.arange(m + 1, dtype=float) if w is None else np.r_[0.0, np.cumsum(w)]
+        self.levels = []
+        idx = np.int32 if m < 2**31 - 1 else np.int64
+        pos = np.arange(m + 1, dtype=idx)
+        cur, curw = v, w
+        for b in range(self.L - 1, -1, -1):
+            zero = ((cur >> b) & 1) == 0
+            Z = np.zeros(m + 1, idx)
+            np.cumsum(zero, out=Z[1:])
+            nz = Z[-1]
+            # next position of a range end when the query bit is 0 (first half) or 1 (second half)
+            step = np.concatenate([Z, nz + pos - Z])
+            W0 = None if w is None else np.r_[0.0, np.cumsum(np.where(zero, curw, 0.0))]
+            self.levels.append((b, step, W0))
+            order = np.concatenate([np.flatnonzero(zero), np.flatnonzero(~zero)])
+            cur = cur[order]
+            if w is not None:
+                curw = curw[order]
+
+    def below(self, s: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Weight of the positions ``p < s`` whose rank is below ``x`` (``0 <= x <= R``)."""
+        q = s.size
+        P = np.concatenate([np.zeros(q, s.dtype), s]).astype(self.levels[0][1].dtype)  # range [lo, hi)
+        x = np.asarray(x, np.int64)
+        acc = np.zeros(q)
+        for b, step, W0 in self.levels:
+            one = ((x >> b) & 1).astype(P.dtype)
+            one2 = np.concatenate([one, one])
+            nP = step[P + one2 * (self.m + 1)]
+            if self.unit:  # zeros in the range = its length minus the length of its ones part
+                acc += one * ((P[q:] - P[:q]) - (nP[q:] - nP[:q]))
+            else:
+                Wp = W0[P]
+                acc += np.where(one == 1, Wp[q:] - Wp[:q], 0.0)
+            P = nP
+        return np.where(x >= self.top, self.cw[s], acc)
+
+
+def _pair_sums(t: np.ndarray, e: np.ndarray, dr: np.ndarray, wt_ev: np.ndarray | None, tau: float | None):
+    """Per-patient weighted concordant, discordant and risk-tied pair totals, without forming pairs.
+
+    Patients are put in decreasing order of follow-up; at a tied time the
+    censored come before the deaths are compared and the deaths after (entry
+    key ``a``), so the patients comparable with death ``i`` are those with
+    ``a_j < b_i`` -- a prefix of that order (as in
+    :class:`dmnpc.stats.validation._Pairs`). Counting, in each death's prefix,
+    the patients with a lower, equal or higher risk rank (and, in reverse, the
+    weighted deaths whose prefix holds a patient) is a prefix-rank query
+    (:class:`_RankPrefix`): ``O(n log n)`` time and memory instead of the
+    ``O(n^2)`` pairs.
+
+    Returns
+    -------
+    conc, disc, tie : ndarray
+        Each patient's total pair weight (``wt_ev`` of the pair's death) over
+        the comparable pairs it belongs to, as the death or as the patient at risk.
+    n_pairs : int
+        Number of comparable pairs (unweighted).
+    concordant, discordant, tied_risk : float
+        Total pair weights (each pair counted once).
+    """
     n = t.size
+    o = np.argsort(-t, kind="stable")  # decreasing follow-up
+    ts = t[o]
+    blk = np.empty(n, np.int64)  # rank of the distinct time, 0 = longest follow-up
+    blk[o] = np.r_[0, np.cumsum(ts[1:] != ts[:-1])]
+    a = 2 * blk + np.where(e == 1, 2, 0)
     dead = np.flatnonzero(e == 1)
     if tau is not None:
         dead = dead[t[dead] <= tau]
-    I_list, J_list, Ti_list, Tj_list = [], [], [], []
-    block = max(1, 4_000_000 // max(n, 1))
-    for s in range(0, dead.size, block):
-        di = dead[s : s + block]
-        ti = t[di][:, None]
-        comp = (t[None, :] > ti) | ((t[None, :] == ti) & (e[None, :] == 0))
-        tied = (t[None, :] == ti) & (e[None, :] == 1) & (np.arange(n)[None, :] > di[:, None])
-        a, b = np.nonzero(comp)
-        I_list.append(di[a])
-        J_list.append(b)
-        a, b = np.nonzero(tied)
-        Ti_list.append(di[a])
-        Tj_list.append(b)
-    cat = lambda x: np.concatenate(x) if x else np.zeros(0, int)  # noqa: E731
-    return cat(I_list), cat(J_list), cat(Ti_list), cat(Tj_list)
+    b = 2 * blk[dead] + 1
+    R = int(dr.max()) + 1
+    unit = wt_ev is None
+    # the death as the earlier member: patients in its prefix with a lower / equal rank
+    entry = o[np.argsort(a[o], kind="stable")]  # nearly sorted already
+    a_sorted = a[entry]
+    K = np.searchsorted(a_sorted, b, side="left")
+    seq = _RankPrefix(dr[entry], None, R)
+    xd = dr[dead]
+    low = seq.below(np.r_[K, K], np.r_[xd, xd + 1])
+    lt, le = low[: dead.size], low[dead.size :]
+    wd = np.ones(dead.size) if unit else wt_ev[dead]
+    conc = np.zeros(n)
+    disc = np.zeros(n)
+    tie = np.zeros(n)
+    conc[dead] = wd * lt
+    tie[dead] = wd * (le - lt)
+    disc[dead] = wd * (K - le)
+    totals = float(np.sum(conc[dead])), float(np.sum(disc[dead])), float(np.sum(tie[dead]))
+    # the patient at risk as the later member: deaths whose prefix holds it (b_i > a_j)
+    order = np.argsort(-b, kind="stable")
+    b_desc = b[order]
+    S = np.searchsorted(-b_desc, -a, side="left")  # deaths with b_i > a_j
+    dseq = _RankPrefix(xd[order], None if unit else wd[order], R)
+    low = dseq.below(np.r_[S, S], np.r_[dr, dr + 1])
+    lt, le = low[:n], low[n:]
+    conc += dseq.cw[S] - le  # the death has the higher risk
+    tie += le - lt
+    disc += lt
+    return conc, disc, tie, int(K.sum()), *totals
+
+
+def _tied_time(t, e, dr, wt_ev, tau):
+    """Weighted pairs of deaths tied on time: with different (tied.y) and equal (tied.xy) risk."""
+    d = np.flatnonzero(e == 1)
+    if tau is not None:
+        d = d[t[d] <= tau]
+    w = np.ones(d.size) if wt_ev is None else wt_ev[d]  # one weight per time
+    _, g, c_t = np.unique(t[d], return_inverse=True, return_counts=True)
+    _, gr, c_tr = np.unique(g.ravel() * (int(dr.max()) + 1) + dr[d], return_inverse=True, return_counts=True)
+    w_t = np.zeros(c_t.size)
+    w_t[g] = w
+    w_tr = np.zeros(c_tr.size)
+    w_tr[gr] = w
+    all_pairs = float(np.sum(w_t * (c_t * (c_t - 1) / 2)))
+    tied_xy = float(np.sum(w_tr * (c_tr * (c_tr - 1) / 2)))
+    return all_pairs - tied_xy, tied_xy
 
 
 def _concordance(time, event, risk, timewt: str, tau: float | None) -> ConcordanceResult:
@@ -125,33 +239,23 @@ def _concordance(time, event, risk, timewt: str, tau: float | None) -> Concordan
         timewt_used = "n"  # survival switches to "n" with fewer than 2 events
     else:
         timewt_used = timewt
-    I, J, TI, TJ = _comparable_pairs(t, e, tau)
-    if I.size == 0:
-        raise ValueError(
-            "No pair of patients is comparable (nobody had an event before another patient's follow-up ended)."
-        )
     if timewt_used == "n/G2":
         ct, G = censoring_km(t, e)
         # weight of an event time: 1 / G(t-)^2 (censoring at t happens after the event)
         wt_ev = 1.0 / censoring_survival(ct, G, t, left=True) ** 2
     else:
-        wt_ev = np.ones(n)
-    pw = wt_ev[I]
-    diff = r[I] - r[J]
-    conc_p = pw * (diff > 0)
-    disc_p = pw * (diff < 0)
-    tie_p = pw * (diff == 0)
-    conc, disc, tie = conc_p.sum(), disc_p.sum(), tie_p.sum()
-    tw = wt_ev[TI]
-    tr = r[TI] == r[TJ]
-    tied_y = float(np.sum(tw * ~tr))
-    tied_xy = float(np.sum(tw * tr))
+        wt_ev = None  # unit weights: every count is an exact integer sum
+    dr = np.unique(r, return_inverse=True)[1].ravel()  # dense ranks of the risk score
+    ic, idd, it, n_pairs, conc, disc, tie = _pair_sums(t, e, dr, wt_ev, tau)
+    if n_pairs == 0:
+        raise ValueError(
+            "No pair of patients is comparable (nobody had an event before another patient's follow-up ended)."
+        )
+    tied_y, tied_xy = _tied_time(t, e, dr, wt_ev, tau)
     npair = conc + disc + tie
     somer = (conc - disc) / npair
     # infinitesimal jackknife (survival::concordancefit): each patient's share of
     # the concordant, discordant and risk-tied pairs it belongs to
-    infl = lambda x: np.bincount(I, weights=x, minlength=n) + np.bincount(J, weights=x, minlength=n)  # noqa: E731
-    ic, idd, it = infl(conc_p), infl(disc_p), infl(tie_p)
     dfbeta = (ic - idd) / npair - (somer / npair) * (ic + idd + it)
     var = float(np.sum(dfbeta**2) / 4.0)
     c = float((somer + 1) / 2)

@@ -91,3 +91,78 @@ def test_errors():
         categorical_p_values([[1.5, 2], [3, 4]])
     with pytest.raises(ValueError, match="test must be one of"):
         categorical_p_values([[1, 2], [3, 4]], test="t-test")
+
+
+# ----------------------------------------------------------------------------- fast exact 2 x k
+def _fisher_2xk_enumerated(m) -> float:
+    """The former full Freeman-Halton enumeration of every 2 x k table (reference)."""
+    from scipy import special
+
+    m = np.asarray(m)
+    col = m.sum(axis=0).astype(int)
+    r1 = int(m[0].sum())
+    n = int(col.sum())
+    log_denom = special.gammaln(n + 1) - special.gammaln(r1 + 1) - special.gammaln(n - r1 + 1)
+
+    def logp(a) -> float:
+        return float(sum(special.gammaln(c + 1) - special.gammaln(x + 1) - special.gammaln(c - x + 1)
+                         for c, x in zip(col, a)) - log_denom)
+
+    lp_obs = logp(m[0].astype(int))
+    total = 0.0
+    k = col.size
+    cap = np.r_[np.cumsum(col[::-1])[::-1], 0]
+
+    def rec(j, remaining, acc):
+        nonlocal total
+        if j == k - 1:
+            if 0 <= remaining <= col[j]:
+                lp = logp(acc + [remaining])
+                if lp <= lp_obs + np.log(1.0 + 1e-7):
+                    total += np.exp(lp)
+            return
+        for x in range(max(0, remaining - int(cap[j + 1])), min(int(col[j]), remaining) + 1):
+            rec(j + 1, remaining - x, acc + [x])
+
+    rec(0, r1, [])
+    return float(min(1.0, total))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_fast_fisher_equals_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    k = int(rng.integers(3, 6))
+    m = rng.integers(0, int(rng.integers(2, 15)), size=(2, k))
+    if seed % 3 == 0:
+        m[0] = m[1]  # a table at the mode: p = 1
+    m[:, m.sum(axis=0) == 0] = 1
+    if m[0].sum() == 0 or m[1].sum() == 0:
+        m[0, 0] += 1
+        m[1, 1] += 1
+    got = categorical_p_values(m, "fisher")["p_fisher"]
+    assert got == pytest.approx(_fisher_2xk_enumerated(m), rel=1e-12, abs=1e-300)
+
+
+def test_fisher_2x3_at_registry_size_is_fast():
+    import time
+
+    m = np.array([[20_000, 15_000, 5_210], [19_700, 15_400, 5_050]])  # n = 80,360
+    t0 = time.perf_counter()
+    r = categorical_p_values(m, "fisher")
+    assert time.perf_counter() - t0 < 5.0
+    # at this size the exact test and Pearson's chi-square agree closely
+    assert 0 < r["p_fisher"] < 1
+    assert r["p_fisher"] == pytest.approx(r["p_chisq"], rel=0.05)
+    # and the result still matches the full enumeration on a mid-sized table
+    m = np.array([[60, 45, 16], [59, 46, 25]])
+    assert categorical_p_values(m, "fisher")["p_fisher"] == pytest.approx(_fisher_2xk_enumerated(m), rel=1e-12)
+
+
+def test_fisher_too_many_partial_tables_is_nan(monkeypatch):
+    from dmnpc.stats import contingency
+
+    monkeypatch.setattr(contingency, "_MAX_PARTIAL", 10)
+    r = categorical_p_values([[6, 5, 4, 7], [5, 6, 7, 4]], "fisher")
+    assert np.isnan(r["p_fisher"]) and np.isnan(r["p"])
+    assert r["fisher_method"].startswith("not computed (more than 10 partial tables)")
+    assert r["p_chisq"] > 0  # the chi-square test is still there
