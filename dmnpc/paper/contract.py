@@ -19,6 +19,7 @@ import difflib
 import io
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -769,7 +770,9 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     The text goes to a temporary file in the same folder, which then replaces
     ``path`` in one step (:func:`os.replace`); on any failure the temporary file
     is removed and the error raised. A new file gets the usual permissions
-    (``0o666`` less the umask), a replaced one keeps its own.
+    (``0o666`` less the umask), a replaced one keeps its own. A symbolic link is
+    followed (the link stays); a path that is not a regular file (a device or a
+    pipe, such as ``/dev/stdout``) is written to directly.
 
     Raises
     ------
@@ -778,7 +781,13 @@ def write_atomic(path: str | os.PathLike, text: str) -> None:
     """
     p = Path(path)
     try:
-        mode = p.stat().st_mode & 0o7777
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):   # a device or a pipe (/dev/null, /dev/stdout): never replace it
+            with open(p, "w", encoding="utf-8") as f:
+                f.write(text)
+            return
+        mode = st.st_mode & 0o7777
+        p = p.resolve()                    # through a symbolic link: the link stays, its target is replaced
     except FileNotFoundError:
         umask = os.umask(0)
         os.umask(umask)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -240,3 +242,21 @@ def test_write_atomic_replaces_and_keeps_the_mode(tmp_path, capsys, quick_analys
     contract.write_atomic(out, "x\n")
     assert out.read_text() == "x\n" and out.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
+
+
+def test_write_atomic_follows_links_and_never_replaces_a_pipe(tmp_path):
+    target = tmp_path / "r.json"
+    target.write_text("old\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    contract.write_atomic(link, "new\n")
+    assert link.is_symlink() and target.read_text() == "new\n"
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    contract.write_atomic(fifo, "through the pipe\n")
+    reader.join(timeout=10)
+    assert got == ["through the pipe\n"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
