@@ -12,8 +12,15 @@ of columns declared ``nullable`` (LDH), and they stay missing.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
+import csv
 import difflib
+import io
 import os
+import re
+import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,10 +34,15 @@ __all__ = [
     "COLUMNS",
     "CohortError",
     "DEFAULT_COHORT",
+    "MISSING_MARKERS",
+    "MIN_PATIENTS",
     "cohort_path",
     "read_table",
     "validate_cohort",
+    "plausibility_warnings",
+    "check_analysable",
     "load_cohort",
+    "write_atomic",
     "data_dictionary",
     "missing_summary",
     "example_rows",
@@ -147,22 +159,44 @@ SCHEMA: tuple[Column, ...] = (
 COLUMNS: tuple[str, ...] = tuple(c.name for c in SCHEMA)
 _BY_NAME = {c.name: c for c in SCHEMA}
 _MAX_LISTED = 20
+#: Longest echo of a cell, a column name or a patient identifier in a message; longer ones are
+#: cut and end in "..." (a whole paragraph pasted into a cell should not flood the terminal).
+MAX_ECHO = 40
+#: Cell texts read as a missing value (after stripping blanks): an empty cell, R's ``NA``,
+#: ``NaN``/``nan`` as Python, pandas and numpy write it, and ``.`` as SAS and Stata write it.
+#: They are accepted only where a value may be missing (LDH); anywhere else they are reported
+#: as missing values. None of them is a valid value of any column, so none can hide a datum.
+MISSING_MARKERS: tuple[str, ...] = ("", "NA", "NaN", "nan", ".")
+#: Smallest cohort the analysis is run on. The OS model estimates five coefficients and the
+#: risk analysis compares the LRRT arms within two risk groups (four cells): below 20 patients
+#: there are fewer than four per coefficient and five per cell on average, so every number
+#: would be an artefact of a handful of patients.
+MIN_PATIENTS = 20
+#: Plausibility limits: values beyond them load, with a warning, because no cohort of this
+#: disease has them (follow-up in days, EBV DNA on a log10 scale, cycles mistyped).
+MAX_PLAUSIBLE_MONTHS = 600.0
+MIN_PLAUSIBLE_MAX_EBV = 10.0
+MAX_PLAUSIBLE_CYCLES = 100
+_SAVE_CSV = "save it as comma-separated values in UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
 
 
 class CohortError(ValueError):
-    """A cohort file breaks the data contract.
+    """A cohort file breaks the data contract, or cannot be read or analysed at all.
 
     The message names the file and, for each problem, the patient and column
-    and what was expected. ``problems`` holds the individual messages.
+    and what was expected; a single problem is one line. ``problems`` holds the
+    individual messages.
     """
 
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = list(problems)
+        if len(self.problems) == 1:
+            super().__init__(f"{source}: {self.problems[0]}")
+            return
         shown = self.problems[:_MAX_LISTED]
         more = len(self.problems) - len(shown)
-        head = (f"{source}: {len(self.problems)} problem"
-                f"{'s' if len(self.problems) != 1 else ''} with the cohort data")
+        head = f"{source}: {len(self.problems)} problems with the cohort data"
         body = "\n".join(f"  - {p}" for p in shown)
         if more:
             body += f"\n  - ... and {more} more"
@@ -188,43 +222,286 @@ def cohort_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path).expanduser().resolve()
 
 
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
+def _cut(text: str, limit: int = MAX_ECHO) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _fmt(v: Any) -> str:
+    return repr(_cut(v.strip())) if isinstance(v, str) else _cut(repr(v))
+
+
+def _blank(v: Any) -> bool:
+    """An empty cell (structure only: missing-value markers are the validator's business)."""
+    if isinstance(v, str):
+        return v.strip() == ""
+    return v is None or (isinstance(v, float) and np.isnan(v))
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+_SUFFIX_KIND = {".csv": "csv", ".xlsx": "xlsx", ".xls": "xls", ".sav": "sav"}
+_KIND_NAME = {"csv": "comma-separated text", "xlsx": "an Excel workbook (.xlsx)",
+              "xls": "an Excel 97-2003 workbook (.xls)", "sav": "an SPSS data file (.sav)"}
+_MAGIC = ((b"PK\x03\x04", "xlsx"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "xls"), (b"$FL2", "sav"),
+          (b"$FL3", "sav"))
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tabs", "|": "'|'"}
+_DECIMAL_COMMA = re.compile(r"\s*-?\d+,\d+\s*")
+
+
+def _looks_binary(data: bytes) -> bool:
+    controls = sum(1 for b in data if b < 32 and b not in (9, 10, 13))
+    return controls > 0.05 * len(data)
+
+
+def _sniff(head: bytes) -> str:
+    """What the first bytes of a file are: a kind of ``_KIND_NAME``, ``utf16`` or ``binary``."""
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf16"
+    if b"\x00" in head:
+        # UTF-16 without a byte-order mark: every other byte of ASCII text is zero
+        odd, even = head[1::2], head[0::2]
+        if max(odd.count(0), even.count(0)) > 0.4 * max(len(odd), 1):
+            return "utf16"
+        return "binary"
+    return "binary" if _looks_binary(head) else "csv"
+
+
+def _header_hits(cells: list[Any]) -> int:
+    return sum(1 for c in cells if isinstance(c, str) and c.strip().strip('"').strip() in _BY_NAME)
+
+
+def _check_separator(text: str, source: str) -> None:
+    """Refuse a file separated by ';', tabs or '|' (and name its decimal commas)."""
+    lines = [line for line in text.splitlines() if line.strip()][:10]
+    best = max(((_header_hits(line.split(sep)), i, sep) for i, line in enumerate(lines) for sep in _SEPARATORS),
+               key=lambda t: (t[0], -t[1], t[2] == ","), default=(0, 0, ","))
+    hits, i, sep = best
+    if sep == "," or hits < 3:
+        return
+    cells = [c for line in lines[i + 1:] for c in line.split(sep)]
+    comma = next((c.strip() for c in cells if _DECIMAL_COMMA.fullmatch(c)), None)
+    decimal = f" and decimal commas (e.g. {_cut(comma)!r})" if comma else ""
+    fix = " with '.' as decimal mark" if comma else ""
+    raise CohortError(source, [f"the file uses {_SEPARATORS[sep]} as separator{decimal}, not commas: "
+                               f"{_SAVE_CSV}{fix}"])
+
+
+def _table(records: list[tuple[int, list[Any]]], source: str, csv_like: bool) -> pd.DataFrame:
+    """Turn numbered rows (header first) into the raw table; layout problems travel in ``attrs``.
+
+    Blank rows are skipped. A title above the header is refused at once. A row with at most
+    three filled cells (a note or total below the data) or, in a CSV, with another number of
+    cells than the header is left out of the table and reported as one problem each.
+    """
+    where = "line" if csv_like else "row"
+    rows = [(n, cells) for n, cells in records if not all(_blank(c) for c in cells)]
+    if not rows:
+        raise CohortError(source, ["the file holds no data: every row is blank"])
+    head_at = next((k for k, (_, cells) in enumerate(rows[:10]) if _header_hits(cells) >= 3), 0)
+    if head_at:
+        n = rows[head_at][0]
+        above = "line" if csv_like else "row"
+        raise CohortError(source, [f"the column names are on {where} {n}, not on the first {above}: "
+                                   f"delete the {where}s above them (a title or a note?)"])
+    header_cells = list(rows[0][1])
+    while header_cells and _blank(header_cells[-1]):
+        header_cells.pop()
+    width = len(header_cells)
+    header = ["" if _blank(c) else str(c) for c in header_cells]
+    problems: list[str] = []
+    kept_rows: list[int] = []
+    kept: list[list[Any]] = []
+    for n, cells in rows[1:]:
+        filled = [c for c in cells if not _blank(c)]
+        extra = [c for c in cells[width:] if not _blank(c)]
+        if len(filled) <= 3 and width >= 8:
+            shown = ", ".join(_fmt(c) for c in filled)
+            problems.append(f"{where} {n} holds no patient (only {len(filled)} of {width} cells filled: {shown}): "
+                            "delete it or move it out of the table")
+        elif extra or (csv_like and len(cells) < width):
+            count = len(cells) if csv_like else width + len(extra)
+            hint = " (a decimal comma, or a comma inside an unquoted value?)" if csv_like and extra else ""
+            problems.append(f"{where} {n} has {count} cells but the header names {width}{hint}")
+        else:
+            kept_rows.append(n)
+            kept.append((list(cells) + [None] * width)[:width])
+    raw = pd.DataFrame(kept, columns=header, dtype=object) if kept else pd.DataFrame(columns=header, dtype=object)
+    raw.attrs["rows"] = kept_rows
+    raw.attrs["reader_problems"] = problems
+    return raw
+
+
+def _read_csv(p: Path, source: str) -> pd.DataFrame:
+    data = p.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if _looks_binary(data):
+            raise CohortError(source, ["the file is binary, not comma-separated text"]) from None
+        line = data[:err.start].count(b"\n") + 1
+        raise CohortError(source, [f"the file is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}: "
+                                   f"Latin-1 or Windows-1252?): {_SAVE_CSV}"]) from None
+    _check_separator(text, source)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        records = [(reader.line_num, row) for row in reader]
+    except csv.Error as err:
+        raise CohortError(source, [f"line {reader.line_num} cannot be read as CSV ({err})"]) from None
+    return _table(records, source, csv_like=True)
+
+
+def _read_excel(p: Path, source: str, sheet: str | None) -> tuple[pd.DataFrame, str, str]:
+    try:
+        book = pd.ExcelFile(p)
+    except ImportError as err:
+        raise CohortError(source, [f"reading {p.suffix} workbooks needs a package that is not installed "
+                                   f"({_cut(str(err), 80)}): save the workbook as .xlsx"]) from None
+    except Exception as err:  # noqa: BLE001 - any failure of the Excel reader is one message
+        raise CohortError(source, [f"the file cannot be read as an Excel workbook "
+                                   f"({type(err).__name__}: {_cut(str(err), 80)})"]) from None
+    with book:
+        names = [str(n) for n in book.sheet_names]
+        warnings: list[str] = []
+        if not names:
+            raise CohortError(source, ["the workbook has no sheets"])
+        if sheet is None:
+            chosen = names[0]
+            if len(names) > 1:
+                warnings.append(f"the workbook has {len(names)} sheets ({', '.join(map(repr, names))}); "
+                                f"the first, {chosen!r}, was read: choose another with --sheet NAME")
+        elif sheet not in names:
+            raise CohortError(source, [f"the workbook has no sheet {sheet!r}: its sheets are "
+                                       f"{', '.join(map(repr, names))}"])
+        else:
+            chosen = sheet
+        label = f"{source} (sheet {chosen!r})"
+        try:
+            table = book.parse(chosen, header=None, dtype=object)
+        except Exception as err:  # noqa: BLE001
+            raise CohortError(label, [f"the sheet cannot be read ({type(err).__name__}: {_cut(str(err), 80)})"]) \
+                from None
+    if table.empty:
+        raise CohortError(label, ["the sheet is empty"])
+    raw = _table([(i + 1, row) for i, row in enumerate(table.to_numpy(dtype=object).tolist())], label,
+                 csv_like=False)
+    raw.attrs["warnings"] = warnings
+    return raw, label, chosen
+
+
+def _read_sav(p: Path, source: str) -> pd.DataFrame:
+    try:
+        import pyreadstat
+    except ImportError:
+        raise CohortError(source, ["reading SPSS .sav files needs the pyreadstat package, which is not "
+                                   "installed: export the data as CSV"]) from None
+    try:
+        raw, _meta = pyreadstat.read_sav(str(p), apply_value_formats=True)
+    except Exception as err:  # noqa: BLE001 - any failure of the SPSS reader is one message
+        raise CohortError(source, [f"the file cannot be read as an SPSS .sav file "
+                                   f"({type(err).__name__}: {_cut(str(err), 80)})"]) from None
+    raw.attrs["rows"] = list(range(1, len(raw) + 1))
+    return raw
+
+
+def read_table(path: str | os.PathLike, sheet: str | None = None) -> pd.DataFrame:
     """Read a CSV, Excel (``.xlsx``/``.xls``) or SPSS (``.sav``) file as text-faithful data.
 
-    CSV cells are read as strings (empty cells as missing) so that validation,
-    not the reader, decides what a value means. SPSS value labels are applied,
-    so a variable coded 1/2 with labels "male"/"female" reads as its labels.
+    CSV cells are read as strings so that validation, not the reader, decides
+    what a value means; CSV files must be UTF-8 (a byte-order mark is fine) and
+    comma-separated. SPSS value labels are applied, so a variable coded 1/2 with
+    labels "male"/"female" reads as its labels. Blank rows are skipped; rows
+    that hold no patient (a note below the data) and CSV lines with another
+    number of cells than the header are left out and reported by
+    :func:`validate_cohort`.
+
+    Parameters
+    ----------
+    path : path-like
+        The file. Its content must match its extension.
+    sheet : str, optional
+        Excel only: the sheet to read (default: the first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``attrs``: ``source`` (the path), ``label`` (the path and, for Excel, the
+        sheet read: the name used in messages), ``sheet``, ``warnings``.
 
     Raises
     ------
     CohortError
-        If the file does not exist or its type is not supported.
+        One line naming the file and the problem when the file cannot be read as
+        a table: missing, a folder, empty, unreadable, binary, not UTF-8 or
+        UTF-16, another format than its extension says, another separator than
+        the comma, a title above the header, no such sheet.
     """
     p = Path(path)
+    source = str(p)
     if not p.exists():
-        raise CohortError(str(p), [f"file not found (set {ENV_VAR} to an existing CSV, Excel or SPSS .sav file)"])
+        raise CohortError(source, [f"file not found (set {ENV_VAR} to an existing CSV, Excel or SPSS .sav file)"])
+    if p.is_dir():
+        raise CohortError(source, ["this is a folder, not a file: give the path of the cohort file itself"])
     suffix = p.suffix.lower()
-    if suffix == ".csv":
-        return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])
-    if suffix in (".xlsx", ".xls"):
-        return pd.read_excel(p, dtype=object)
-    if suffix == ".sav":
-        import pyreadstat
+    kind = _SUFFIX_KIND.get(suffix)
+    if kind is None:
+        raise CohortError(source, [f"unsupported file type {suffix!r}: expected .csv, .xlsx, .xls or .sav "
+                                   "(a comma-separated text file must end in .csv)"])
+    if sheet is not None and kind not in ("xlsx", "xls"):
+        raise CohortError(source, [f"sheet {sheet!r} was asked for, but only Excel workbooks have sheets"])
+    try:
+        with open(p, "rb") as f:
+            head = f.read(4096)
+        found = _sniff(head)
+        if not head:
+            raise CohortError(source, ["the file is empty (0 bytes)"])
+        if found == "utf16" and kind == "csv":
+            raise CohortError(source, [f"the file is UTF-16 text: {_SAVE_CSV}"])
+        if found == "binary" and kind == "csv":
+            raise CohortError(source, ["the file is binary, not comma-separated text"])
+        if found in ("csv", "utf16") and kind != "csv":
+            raise CohortError(source, [f"the file is text, not {_KIND_NAME[kind]}: if it is comma-separated, "
+                                       "rename it to end in .csv"])
+        if found == "binary":
+            raise CohortError(source, [f"the file is not {_KIND_NAME[kind]}: its content is not one"])
+        if found != kind:
+            raise CohortError(source, [f"the file is {_KIND_NAME[found]}, although its name ends in {suffix}: "
+                                       f"rename it to end in .{found}"])
+        label, chosen = source, None
+        if kind == "csv":
+            raw = _read_csv(p, source)
+        elif kind == "sav":
+            raw = _read_sav(p, source)
+        else:
+            raw, label, chosen = _read_excel(p, source, sheet)
+    except OSError as err:
+        raise CohortError(source, [f"the file cannot be read: {err.strerror or err}"]) from None
+    raw.attrs.update(source=source, label=label, sheet=chosen)
+    raw.attrs.setdefault("warnings", [])
+    return raw
 
-        df, _meta = pyreadstat.read_sav(str(p), apply_value_formats=True)
-        return df
-    raise CohortError(str(p), [f"unsupported file type {suffix!r}: expected .csv, .xlsx, .xls or .sav"])
+
+# --- validating ------------------------------------------------------------------------------
+
+def _missing_text(v: Any) -> str | None:
+    """The cell as written if it means "missing" (see :data:`MISSING_MARKERS`), else ``None``."""
+    if isinstance(v, str):
+        s = v.strip()
+        return s if s in MISSING_MARKERS else None
+    if v is None:
+        return ""
+    try:
+        return "" if bool(pd.isna(v)) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _is_missing(v: Any) -> bool:
-    if v is None:
-        return True
-    if isinstance(v, str):
-        return v.strip() == ""
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+    return _missing_text(v) is not None
 
 
 def _as_number(v: Any) -> float | None:
@@ -241,28 +518,77 @@ def _as_number(v: Any) -> float | None:
     return None
 
 
-def _fmt(v: Any) -> str:
-    return repr(v.strip()) if isinstance(v, str) else repr(v)
-
-
-def _check_columns(raw: pd.DataFrame, source: str) -> None:
+def _check_columns(raw: pd.DataFrame, source: str, problems: list[str]) -> None:
     present = [str(c) for c in raw.columns]
-    problems: list[str] = []
-    dup = sorted({c for c in present if present.count(c) > 1})
-    for c in dup:
-        problems.append(f"column {c!r} appears more than once")
+    problems = list(problems)
+    if present and not any(c in _BY_NAME for c in present):
+        start = ", ".join(repr(_cut(c)) for c in present[:3])
+        problems.append(f"none of the contract's columns is in the header (it starts {start}): the first row "
+                        f"must name the columns {', '.join(COLUMNS)}")
+        raise CohortError(source, problems)
+    for c in sorted({c for c in present if present.count(c) > 1}):
+        where = " and ".join(str(i + 1) for i, x in enumerate(present) if x == c)
+        problems.append(f"column {_cut(c)!r} appears more than once in the header (columns {where}): keep one")
+    for i, c in enumerate(present):
+        if c == "":
+            problems.append(f"column {i + 1} has no name in the header but holds values: name it or delete it")
     missing = [c for c in COLUMNS if c not in present]
-    extra = [c for c in present if c not in COLUMNS]
+    extra = [c for c in present if c not in COLUMNS and c != ""]
     for c in extra:
         close = difflib.get_close_matches(c, missing or COLUMNS, n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        problems.append(f"unexpected column {c!r}{hint}; the contract allows only: {', '.join(COLUMNS)}")
+        problems.append(f"unexpected column {_cut(c)!r}{hint}; the contract allows only: {', '.join(COLUMNS)}")
     for c in missing:
         close = difflib.get_close_matches(c, extra, n=1, cutoff=0.6)
-        hint = f" (found {close[0]!r}: misspelled?)" if close else ""
+        hint = f" (found {_cut(close[0])!r}: misspelled?)" if close else ""
         problems.append(f"missing column {c!r}{hint}: expected {_BY_NAME[c].expectation()}")
     if problems:
         raise CohortError(source, problems)
+
+
+def _cross_checks(df: pd.DataFrame, shown: list[str]) -> list[str]:
+    """Problems between columns, for the rows whose cells of the columns involved are valid."""
+    problems = []
+    for pid, os_t, os_e, pfs_t, pfs_e in zip(shown, df.os_months, df.os_event, df.pfs_months, df.pfs_event):
+        if pfs_t > os_t:   # False when either is NaN (an invalid cell, already reported)
+            problems.append(
+                f"patient {pid}, column 'pfs_months': got {pfs_t:g}, longer than os_months {os_t:g}: "
+                "expected pfs_months <= os_months (PFS ends at the latest at death or last follow-up)")
+        if os_e == 1 and pfs_e == 0:
+            problems.append(
+                f"patient {pid}, column 'pfs_event': got 0 although os_event is 1: "
+                "expected 1, because death counts as a PFS event, so a patient who died cannot have censored PFS")
+    return problems
+
+
+def plausibility_warnings(df: pd.DataFrame) -> list[str]:
+    """Values that load but that no cohort of this disease has (a unit or scale mix-up?).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A validated cohort.
+
+    Returns
+    -------
+    list of str
+        One sentence per suspicious column, naming counts and the extreme value, never a patient.
+    """
+    out = []
+    for name in ("os_months", "pfs_months"):
+        high = df[name] > MAX_PLAUSIBLE_MONTHS
+        if high.any():
+            out.append(f"column {name!r}: {int(high.sum())} patient(s) followed for more than "
+                       f"{MAX_PLAUSIBLE_MONTHS:g} months (up to {df[name].max():g}): are these days? expected months")
+    if len(df) and df["ebv_dna"].max() < MIN_PLAUSIBLE_MAX_EBV:
+        out.append(f"column 'ebv_dna': no patient has {MIN_PLAUSIBLE_MAX_EBV:g} copies/mL or more "
+                   f"(largest {df['ebv_dna'].max():g}): is this log10, or another unit? expected copies/mL")
+    for name in ("chemo_cycles", "immuno_cycles"):
+        high = df[name] > MAX_PLAUSIBLE_CYCLES
+        if high.any():
+            out.append(f"column {name!r}: {int(high.sum())} patient(s) with more than {MAX_PLAUSIBLE_CYCLES} "
+                       f"cycles (up to {df[name].max():g}): expected the number of cycles received")
+    return out
 
 
 def validate_cohort(raw: pd.DataFrame, source: str = "<data frame>") -> pd.DataFrame:
@@ -282,42 +608,49 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<data frame>") -> pd.DataF
         ``str``, ``float``/``int``/``binary`` as numbers (ints as ``int64``,
         nullable floats with ``NaN``), ``category`` as ordered
         :class:`pandas.Categorical` with the schema's levels.
+        ``attrs["warnings"]`` lists the reader's notes and the
+        :func:`plausibility_warnings`.
 
     Raises
     ------
     CohortError
         Listing every problem found, each naming patient and column.
     """
-    _check_columns(raw, source)
+    problems: list[str] = list(raw.attrs.get("reader_problems", []))
+    _check_columns(raw, source, problems)
     if len(raw) == 0:
-        raise CohortError(source, ["the file has no patient rows"])
+        raise CohortError(source, problems + ["the file has no patient rows"])
 
-    problems: list[str] = []
+    rows = raw.attrs.get("rows") or [i + 2 for i in range(len(raw))]
     ids = []
-    for i, v in enumerate(raw["patient_id"].tolist()):
+    for n, v in zip(rows, raw["patient_id"].tolist()):
         if _is_missing(v):
-            problems.append(f"row {i + 2}: column 'patient_id' is empty: expected a unique, non-empty patient identifier")
-            ids.append(f"<row {i + 2}>")
+            problems.append(f"row {n}: column 'patient_id' is empty: expected a unique, non-empty patient identifier")
+            ids.append(f"<row {n}>")
         else:
-            n = _as_number(v)
-            ids.append(str(int(n)) if n is not None and float(n).is_integer() and not isinstance(v, str)
+            x = _as_number(v)
+            ids.append(str(int(x)) if x is not None and float(x).is_integer() and not isinstance(v, str)
                        else str(v).strip())
+    shown = [_cut(pid) for pid in ids]
     seen: dict[str, int] = {}
     for pid in ids:
         seen[pid] = seen.get(pid, 0) + 1
     for pid, k in seen.items():
         if k > 1 and not pid.startswith("<row"):
-            problems.append(f"patient {pid}: column 'patient_id' is duplicated ({k} rows): expected one row per patient")
+            problems.append(f"patient {_cut(pid)}: column 'patient_id' is duplicated ({k} rows): "
+                            "expected one row per patient")
 
     out: dict[str, Any] = {"patient_id": pd.Series(ids, dtype=object)}
     for col in SCHEMA[1:]:
         values = raw[col.name].tolist()
         parsed: list[Any] = []
-        for pid, v in zip(ids, values):
+        for pid, v in zip(shown, values):
             where = f"patient {pid}, column {col.name!r}"
-            if _is_missing(v):
+            marker = _missing_text(v)
+            if marker is not None:
                 if not col.nullable:
-                    problems.append(f"{where}: value is missing: expected {col.expectation()}")
+                    written = f" ({marker!r})" if marker else ""
+                    problems.append(f"{where}: value is missing{written}: expected {col.expectation()}")
                 parsed.append(np.nan if col.kind != "category" else None)
                 continue
             if col.kind == "category":
@@ -341,7 +674,9 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<data frame>") -> pd.DataF
             if not bad and col.maximum is not None and x > col.maximum:
                 bad = True
             if bad:
-                problems.append(f"{where}: got {_fmt(v)}: expected {col.expectation()}")
+                hint = " (a decimal comma? write it with '.')" if isinstance(v, str) and _DECIMAL_COMMA.fullmatch(v) \
+                    else ""
+                problems.append(f"{where}: got {_fmt(v)}{hint}: expected {col.expectation()}")
                 parsed.append(np.nan)
             else:
                 parsed.append(x)
@@ -350,17 +685,8 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<data frame>") -> pd.DataF
         else:
             out[col.name] = pd.Series(parsed, dtype=float)
 
-    if not problems:
-        df = pd.DataFrame(out)
-        for pid, os_t, os_e, pfs_t, pfs_e in zip(ids, df.os_months, df.os_event, df.pfs_months, df.pfs_event):
-            if pfs_t > os_t:
-                problems.append(
-                    f"patient {pid}, column 'pfs_months': got {pfs_t:g}, longer than os_months {os_t:g}: "
-                    "expected pfs_months <= os_months (PFS ends at the latest at death or last follow-up)")
-            if os_e == 1 and pfs_e == 0:
-                problems.append(
-                    f"patient {pid}, column 'pfs_event': got 0 although os_event is 1: "
-                    "expected 1, because death counts as a PFS event, so a patient who died cannot have censored PFS")
+    df = pd.DataFrame(out)
+    problems += _cross_checks(df, shown)
     if problems:
         raise CohortError(source, problems)
 
@@ -368,29 +694,116 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<data frame>") -> pd.DataF
         if col.kind in ("int", "binary"):
             df[col.name] = df[col.name].astype("int64")
     df.attrs["source"] = source
+    df.attrs["warnings"] = list(raw.attrs.get("warnings", [])) + plausibility_warnings(df)
     return df
 
 
-def load_cohort(path: str | os.PathLike | None = None) -> pd.DataFrame:
+def check_analysable(df: pd.DataFrame, source: str | None = None) -> None:
+    """Refuse a valid cohort that the paper's analysis cannot be run on at all.
+
+    Only what no part of the analysis survives is refused here: fewer than
+    :data:`MIN_PATIENTS` patients, no death, no PFS event. Cohorts the analysis
+    runs on with some numbers missing (nobody or everybody had LRRT, a model
+    term constant, a risk group with one LRRT arm) pass: the analysis reports
+    those numbers as null with a reason.
+
+    Raises
+    ------
+    CohortError
+        One problem per reason, naming what the analysis needs.
+    """
+    source = source or str(df.attrs.get("source", "<data frame>"))
+    problems = []
+    n = len(df)
+    if n < MIN_PATIENTS:
+        problems.append(f"only {n} patient{'s' if n != 1 else ''}: the analysis needs at least {MIN_PATIENTS} "
+                        "(a five-term Cox model, and LRRT arms compared within two risk groups)")
+    if n and int(df["os_event"].sum()) == 0:
+        problems.append("no patient died: overall-survival models need at least one death")
+    if n and int(df["pfs_event"].sum()) == 0:
+        problems.append("no PFS event (progression or death): progression-free-survival models need at least one")
+    if problems:
+        raise CohortError(source, problems)
+
+
+def load_cohort(path: str | os.PathLike | None = None, *, sheet: str | None = None,
+                analysable: bool = True) -> pd.DataFrame:
     """Load and validate the cohort chosen by ``path``, ``DMNPC_DATA`` or the default twin.
 
     Parameters
     ----------
     path : path-like, optional
         See :func:`cohort_path`.
+    sheet : str, optional
+        Excel only: the sheet to read (default: the first; a note in
+        ``attrs["warnings"]`` says which was read when there are several).
+    analysable : bool
+        Also refuse a cohort the analysis cannot run on (:func:`check_analysable`);
+        ``False`` checks the data contract only.
 
     Returns
     -------
     pandas.DataFrame
         The validated cohort (see :func:`validate_cohort`); ``df.attrs["source"]``
-        holds the file path and ``df.attrs["synthetic"]`` whether it is the
-        embedded synthetic twin.
+        holds the file path, ``df.attrs["sheet"]`` the Excel sheet read (else
+        ``None``), ``df.attrs["warnings"]`` the plausibility warnings and
+        ``df.attrs["synthetic"]`` whether it is the embedded synthetic twin.
+
+    Raises
+    ------
+    CohortError
+        When the file cannot be read, breaks the contract or cannot be analysed.
     """
     p = cohort_path(path)
-    raw = read_table(p)
-    df = validate_cohort(raw, str(p))
-    df.attrs["synthetic"] = p == DEFAULT_COHORT.resolve()
+    raw = read_table(p, sheet=sheet)
+    label = raw.attrs["label"]
+    df = validate_cohort(raw, label)
+    if analysable:
+        check_analysable(df, label)
+    df.attrs.update(source=str(p), sheet=raw.attrs["sheet"], synthetic=p == DEFAULT_COHORT.resolve())
     return df
+
+
+def write_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` so that a failed or interrupted write leaves ``path`` as it was.
+
+    The text goes to a temporary file in the same folder, which then replaces
+    ``path`` in one step (:func:`os.replace`); on any failure the temporary file
+    is removed and the error raised. A new file gets the usual permissions
+    (``0o666`` less the umask), a replaced one keeps its own. A symbolic link is
+    followed (the link stays); a path that is not a regular file (a device or a
+    pipe, such as ``/dev/stdout``) is written to directly.
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be written or the replacement fails.
+    """
+    p = Path(path)
+    try:
+        st = p.stat()
+        if not stat.S_ISREG(st.st_mode):   # a device or a pipe (/dev/null, /dev/stdout): never replace it
+            with open(p, "w", encoding="utf-8") as f:
+                f.write(text)
+            return
+        mode = st.st_mode & 0o7777
+        p = p.resolve()                    # through a symbolic link: the link stays, its target is replaced
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def data_dictionary() -> pd.DataFrame:
