@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = report.compute_results(df)
     if args.cmd == "report":
-        text = json.dumps(results, indent=2, sort_keys=False)
+        text = json.dumps(results, indent=2, sort_keys=False, allow_nan=False)
         if out is None:
             print(text)
             return 0

@@ -40,9 +40,11 @@ def cohort_banner(df: pd.DataFrame) -> str:
                 "patients generated to match the aggregates Chen et al. (2024) published. It shows "
                 "what the paper's analysis does, not what is true of real patients. Re-run the book "
                 "on real data with `DMNPC_DATA=file make book`.\n:::")
+    warnings = df.attrs.get("warnings", [])
+    checks = ("\n\nPlausibility checks of the file: " + "; ".join(warnings) + ".") if warnings else ""
     return (":::{admonition} Cohort\n:class: note\n"
             f"Every number on this page is computed on the {cohort_label(df)} (n = {n}), "
-            "chosen with `DMNPC_DATA`.\n:::")
+            f"chosen with `DMNPC_DATA`.{checks}\n:::")
 
 
 def setup() -> pd.DataFrame:
