@@ -73,6 +73,13 @@ class _Builder:
     def note(self, key: str, reason: str) -> None:
         self.reasons.setdefault(key, reason)
 
+    def take(self, key: str, est: analysis.Estimate, get=lambda v: v) -> float | None:
+        """``get(est.value)`` as a JSON number for an estimate; else null, its reason noted under ``key``."""
+        if est.ok:
+            return _num(get(est.value))
+        self.note(key, est.reason)
+        return None
+
     def notes(self) -> dict[str, str]:
         """A reason for every null leaf: its own, or its nearest ancestor's, else a generic one."""
         out: dict[str, str] = {}
@@ -111,13 +118,9 @@ def _by_lrrt(b: _Builder, df: pd.DataFrame, key: str) -> None:
     by = analysis.km_by_lrrt(df, key)
     rec: dict[str, float | None] = {}
     for arm, est in by["groups"].items():
-        rec[f"surv_24_{arm}"] = _surv(b, f"{key}_by_lrrt.surv_24_{arm}", est.value, 24.0) if est.ok else None
-        if not est.ok:
-            b.note(f"{key}_by_lrrt.surv_24_{arm}", est.reason)
-    lr = by["logrank"]
-    rec["logrank_p"] = _num(lr.value.p) if lr.ok else None
-    if not lr.ok:
-        b.note(f"{key}_by_lrrt.logrank_p", lr.reason)
+        k = f"{key}_by_lrrt.surv_24_{arm}"
+        rec[f"surv_24_{arm}"] = b.take(k, est, lambda s, k=k: _surv(b, k, s, 24.0))
+    rec["logrank_p"] = b.take(f"{key}_by_lrrt.logrank_p", by["logrank"], lambda lr: lr.p)
     b.out[f"{key}_by_lrrt"] = rec
 
 
@@ -133,13 +136,8 @@ def _survival_sections(b: _Builder, df: pd.DataFrame) -> None:
 
 
 def _cutoffs_section(b: _Builder, df: pd.DataFrame) -> None:
-    cuts = {}
-    for m in ("ebv_dna", "immuno_cycles"):
-        est = analysis.estimate(analysis.cut_point, df, m)
-        cuts[m] = _num(est.value.threshold) if est.ok else None
-        if not est.ok:
-            b.note(f"cutoffs.{m}", est.reason)
-    b.out["cutoffs"] = cuts
+    b.out["cutoffs"] = {m: b.take(f"cutoffs.{m}", analysis.estimate(analysis.cut_point, df, m),
+                                  lambda c: c.threshold) for m in analysis.CUT_MARKERS}
 
 
 def _table1_section(b: _Builder, df: pd.DataFrame) -> None:
@@ -175,16 +173,11 @@ def _nomogram_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate) 
     rec["points"] = {k: _num(v) for k, v in nomogram.adverse_points(nom).items()}
     t, e, lp = df["os_months"], df["os_event"], scores["lp"]
     h = analysis.estimate(discrimination.harrell_c, t, e, lp)
-    if h.ok:
-        rec.update(c_index=_num(h.value.c), c_index_lower=_num(h.value.lower), c_index_upper=_num(h.value.upper))
-    else:
-        for k in ("c_index", "c_index_lower", "c_index_upper"):
-            b.note(f"nomogram.{k}", h.reason)
+    for k, attr in (("c_index", "c"), ("c_index_lower", "lower"), ("c_index_upper", "upper")):
+        rec[k] = b.take(f"nomogram.{k}", h, lambda c, a=attr: getattr(c, a))
     for hz in HORIZONS:
         auc = analysis.estimate(discrimination.time_dependent_auc, t, e, lp, [hz])
-        rec[f"auc_{hz:g}"] = _num(auc.value["auc"].iloc[0]) if auc.ok else None
-        if not auc.ok:
-            b.note(f"nomogram.auc_{hz:g}", auc.reason)
+        rec[f"auc_{hz:g}"] = b.take(f"nomogram.auc_{hz:g}", auc, lambda a: a["auc"].iloc[0])
 
 
 def _risk_counts(df: pd.DataFrame, g: pd.Series | None) -> dict[str, int | None]:
@@ -224,18 +217,11 @@ def _risk_section(b: _Builder, df: pd.DataFrame, st: analysis.Stratification | N
         return
     risk["threshold_points"] = _num(st.threshold)
     for c in RISK_COHORTS:
-        grp = st.os["groups"][c]
-        risk[f"os_surv_24_{c}"] = _surv(b, f"risk.os_surv_24_{c}", grp.value, 24.0) if grp.ok else None
-        if not grp.ok:
-            b.note(f"risk.os_surv_24_{c}", grp.reason)
+        k = f"risk.os_surv_24_{c}"
+        risk[f"os_surv_24_{c}"] = b.take(k, st.os["groups"][c], lambda s, k=k: _surv(b, k, s, 24.0))
     for ep in ("os", "pfs"):
-        lr = getattr(st, ep)["logrank"]
-        risk[f"{ep}_logrank_p"] = _num(lr.value.p) if lr.ok else None
-        if not lr.ok:
-            b.note(f"risk.{ep}_logrank_p", lr.reason)
-    risk["interaction_p"] = _num(st.interaction.value.p) if st.interaction.ok else None
-    if not st.interaction.ok:
-        b.note("risk.interaction_p", st.interaction.reason)
+        risk[f"{ep}_logrank_p"] = b.take(f"risk.{ep}_logrank_p", getattr(st, ep)["logrank"], lambda lr: lr.p)
+    risk["interaction_p"] = b.take("risk.interaction_p", st.interaction, lambda it: it.p)
     for s in ("high", "low"):
         b.out[f"lrrt_in_{s}"] = _stratum_hr(b, f"lrrt_in_{s}", st.lrrt_os, s)
 
