@@ -591,6 +591,61 @@ def plausibility_warnings(df: pd.DataFrame) -> list[str]:
     return out
 
 
+def _patient_ids(raw: pd.DataFrame, problems: list[str]) -> tuple[list[str], list[str]]:
+    """Patient ids as text (and shortened for messages); empty and duplicated ids are problems."""
+    rows = raw.attrs.get("rows") or [i + 2 for i in range(len(raw))]
+    ids = []
+    for n, v in zip(rows, raw["patient_id"].tolist()):
+        if _is_missing(v):
+            problems.append(f"row {n}: column 'patient_id' is empty: expected a unique, non-empty patient identifier")
+            ids.append(f"<row {n}>")
+        else:
+            x = _as_number(v)
+            ids.append(str(int(x)) if x is not None and float(x).is_integer() and not isinstance(v, str)
+                       else str(v).strip())
+    seen: dict[str, int] = {}
+    for pid in ids:
+        seen[pid] = seen.get(pid, 0) + 1
+    for pid, k in seen.items():
+        if k > 1 and not pid.startswith("<row"):
+            problems.append(f"patient {_cut(pid)}: column 'patient_id' is duplicated ({k} rows): "
+                            "expected one row per patient")
+    return ids, [_cut(pid) for pid in ids]
+
+
+def _parse_cell(col: Column, v: Any, where: str, problems: list[str]) -> Any:
+    """One cell of column ``col`` as its typed value; a problem (and a missing value) when invalid."""
+    marker = _missing_text(v)
+    if marker is not None:
+        if not col.nullable:
+            written = f" ({marker!r})" if marker else ""
+            problems.append(f"{where}: value is missing{written}: expected {col.expectation()}")
+        return np.nan if col.kind != "category" else None
+    if col.kind == "category":
+        s = v.strip() if isinstance(v, str) else str(v)
+        if s in col.levels:
+            return s
+        close = difflib.get_close_matches(s, col.levels, n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        problems.append(f"{where}: got {_fmt(v)}{hint}: expected {col.expectation()}")
+        return None
+    x = _as_number(v)
+    bad = x is None or not np.isfinite(x)
+    if not bad and col.kind in ("int", "binary") and not float(x).is_integer():
+        bad = True
+    if not bad and col.kind == "binary" and x not in (0.0, 1.0):
+        bad = True
+    if not bad and col.minimum is not None:
+        bad = x <= col.minimum if col.strictly_positive else x < col.minimum
+    if not bad and col.maximum is not None and x > col.maximum:
+        bad = True
+    if not bad:
+        return x
+    hint = " (a decimal comma? write it with '.')" if isinstance(v, str) and _DECIMAL_COMMA.fullmatch(v) else ""
+    problems.append(f"{where}: got {_fmt(v)}{hint}: expected {col.expectation()}")
+    return np.nan
+
+
 def validate_cohort(raw: pd.DataFrame, source: str = "<data frame>") -> pd.DataFrame:
     """Check a raw table against :data:`SCHEMA` and return the typed cohort.
 
@@ -621,65 +676,11 @@ def validate_cohort(raw: pd.DataFrame, source: str = "<data frame>") -> pd.DataF
     if len(raw) == 0:
         raise CohortError(source, problems + ["the file has no patient rows"])
 
-    rows = raw.attrs.get("rows") or [i + 2 for i in range(len(raw))]
-    ids = []
-    for n, v in zip(rows, raw["patient_id"].tolist()):
-        if _is_missing(v):
-            problems.append(f"row {n}: column 'patient_id' is empty: expected a unique, non-empty patient identifier")
-            ids.append(f"<row {n}>")
-        else:
-            x = _as_number(v)
-            ids.append(str(int(x)) if x is not None and float(x).is_integer() and not isinstance(v, str)
-                       else str(v).strip())
-    shown = [_cut(pid) for pid in ids]
-    seen: dict[str, int] = {}
-    for pid in ids:
-        seen[pid] = seen.get(pid, 0) + 1
-    for pid, k in seen.items():
-        if k > 1 and not pid.startswith("<row"):
-            problems.append(f"patient {_cut(pid)}: column 'patient_id' is duplicated ({k} rows): "
-                            "expected one row per patient")
-
+    ids, shown = _patient_ids(raw, problems)
     out: dict[str, Any] = {"patient_id": pd.Series(ids, dtype=object)}
     for col in SCHEMA[1:]:
-        values = raw[col.name].tolist()
-        parsed: list[Any] = []
-        for pid, v in zip(shown, values):
-            where = f"patient {pid}, column {col.name!r}"
-            marker = _missing_text(v)
-            if marker is not None:
-                if not col.nullable:
-                    written = f" ({marker!r})" if marker else ""
-                    problems.append(f"{where}: value is missing{written}: expected {col.expectation()}")
-                parsed.append(np.nan if col.kind != "category" else None)
-                continue
-            if col.kind == "category":
-                s = v.strip() if isinstance(v, str) else str(v)
-                if s not in col.levels:
-                    close = difflib.get_close_matches(s, col.levels, n=1, cutoff=0.5)
-                    hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    problems.append(f"{where}: got {_fmt(v)}{hint}: expected {col.expectation()}")
-                    parsed.append(None)
-                else:
-                    parsed.append(s)
-                continue
-            x = _as_number(v)
-            bad = x is None or not np.isfinite(x)
-            if not bad and col.kind in ("int", "binary") and not float(x).is_integer():
-                bad = True
-            if not bad and col.kind == "binary" and x not in (0.0, 1.0):
-                bad = True
-            if not bad and col.minimum is not None:
-                bad = x <= col.minimum if col.strictly_positive else x < col.minimum
-            if not bad and col.maximum is not None and x > col.maximum:
-                bad = True
-            if bad:
-                hint = " (a decimal comma? write it with '.')" if isinstance(v, str) and _DECIMAL_COMMA.fullmatch(v) \
-                    else ""
-                problems.append(f"{where}: got {_fmt(v)}{hint}: expected {col.expectation()}")
-                parsed.append(np.nan)
-            else:
-                parsed.append(x)
+        parsed = [_parse_cell(col, v, f"patient {pid}, column {col.name!r}", problems)
+                  for pid, v in zip(shown, raw[col.name].tolist())]
         if col.kind == "category":
             out[col.name] = pd.Categorical(parsed, categories=list(col.levels), ordered=True)
         else:
