@@ -157,6 +157,12 @@ class BatchFit:
     information: np.ndarray  # (B, p, p)
     converged: np.ndarray  # (B,) bool
     iterations: int
+    score0: np.ndarray | None = None  # (B, p) score at beta = init
+    information0: np.ndarray | None = None  # (B, p, p) information at beta = init
+    # score and information at the estimate itself (only with ``final_terms=True``: ``information``
+    # is that of the last Newton iterate before the final step when the Newton decrement stopped)
+    score_final: np.ndarray | None = None
+    information_final: np.ndarray | None = None
 
 
 def fit_batch(
@@ -167,6 +173,7 @@ def fit_batch(
     max_iter: int = 30,
     tol: float = 1e-12,
     eps: float | None = None,
+    final_terms: bool = False,
 ) -> BatchFit:
     """Newton-Raphson with step halving for B Efron Cox fits at once.
 
@@ -198,8 +205,9 @@ def fit_batch(
     ex = _expand(lay, ws)
     ll, score, info = _efron_terms(lay, Xs, ws, beta, ex=ex)
     ll0 = ll.copy()
+    at0 = {"score0": score, "information0": info}
     if eps is not None:
-        return _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub)
+        return _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0)
     converged = np.zeros(B, dtype=bool)
     it = 0
     for it in range(1, max_iter + 1):
@@ -209,7 +217,7 @@ def fit_batch(
         dec = np.einsum("bp,bp->b", step, score)
         if np.all(np.isfinite(dec)) and np.all(dec < 1e-9):
             beta = beta + step
-            ll = _efron_terms(lay, Xs, ws, beta, need_deriv=False, ex=ex)[0]
+            ll, fscore, finfo = _efron_terms(lay, Xs, ws, beta, need_deriv=final_terms, ex=ex)
             converged[:] = True
             break
         new = beta + step
@@ -228,10 +236,14 @@ def fit_batch(
             bad[idx[still]] = True
             halvings += 1
         beta, ll, score, info = new, ll_new, sc_new, in_new
-    return BatchFit(beta, ll0, ll, info, converged, it)
+    else:  # no break: score and information are those at beta
+        fscore, finfo = score, info
+    if not final_terms:
+        fscore = finfo = None
+    return BatchFit(beta, ll0, ll, info, converged, it, **at0, score_final=fscore, information_final=finfo)
 
 
-def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub) -> BatchFit:
+def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0) -> BatchFit:
     """survival's coxfit6 iteration, vectorised (see :func:`fit_batch`)."""
     B = beta.shape[0]
     newbeta = beta + np.linalg.solve(info, score[..., None])[..., 0]
@@ -240,6 +252,7 @@ def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, s
     out_beta = beta.copy()
     out_ll = ll.copy()
     out_info = info.copy()
+    out_score = score.copy()
     it = 0
     for it in range(1, max_iter + 1):
         act = ~done
@@ -249,7 +262,7 @@ def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, s
         if it == max_iter:
             conv = np.ones_like(conv)  # survival returns the last evaluated point
         ci = idx[conv]
-        out_beta[ci], out_ll[ci], out_info[ci] = newbeta[ci], nl[conv], inf[conv]
+        out_beta[ci], out_ll[ci], out_info[ci], out_score[ci] = newbeta[ci], nl[conv], inf[conv], sc[conv]
         done[ci] = True
         if done.all():
             break
@@ -265,7 +278,8 @@ def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, s
         step = np.linalg.solve(inf[rest][~worse], sc[rest][~worse][..., None])[..., 0]
         beta[gi] = newbeta[gi]
         newbeta[gi] = newbeta[gi] + step
-    return BatchFit(out_beta, ll0, out_ll, out_info, done, it)
+    # here the information is that at the returned estimate already
+    return BatchFit(out_beta, ll0, out_ll, out_info, done, it, **at0, score_final=out_score, information_final=out_info)
 
 
 def loglik_at(lay: _Layout, X: np.ndarray, beta: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
