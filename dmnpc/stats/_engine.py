@@ -88,15 +88,18 @@ def _expand(lay: _Layout, w: np.ndarray) -> _Expansion:
 
 
 def _efron_terms(lay: _Layout, Xs: np.ndarray, w: np.ndarray, beta: np.ndarray, need_deriv: bool = True,
-                 ex: _Expansion | None = None):
+                 ex: _Expansion | None = None, one: tuple[np.ndarray, np.ndarray] | None = None):
     """Log-likelihood, score and information for B replicates.
 
     Xs: (n, p) or (B, n, p) covariates in sorted order; w: (B, n) frequencies in
-    sorted order; beta: (B, p).
+    sorted order; beta: (B, p). one: optionally ``_one_prep(lay, Xs)`` (shared Xs and
+    B = 1, see :func:`_efron_terms_one`), to prepare it once per fit rather than per evaluation.
     """
     if ex is None:
         ex = _expand(lay, w)
     shared = Xs.ndim == 2
+    if shared and w.shape[0] == 1:
+        return _efron_terms_one(lay, *(_one_prep(lay, Xs) if one is None else one), w[0], beta[0], need_deriv, ex)
     B = w.shape[0]
     eta = (Xs @ beta.T).T if shared else np.einsum("bnp,bp->bn", Xs, beta)
     eta = eta - eta.max(axis=1, keepdims=True)  # stabilise: likelihood is shift invariant
@@ -147,6 +150,55 @@ def _efron_terms(lay: _Layout, Xs: np.ndarray, w: np.ndarray, beta: np.ndarray, 
     Q = DX * t2[..., None] - RX * t1[..., None]
     info = info - np.matmul(RX.transpose(0, 2, 1), P) - np.matmul(DX.transpose(0, 2, 1), Q)
     return ll, score, info
+
+
+def _one_prep(lay: _Layout, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(p, n) contiguous copies of sorted covariates and of the deaths' rows, for :func:`_efron_terms_one`."""
+    XT = np.ascontiguousarray(Xs.T)
+    return XT, XT[:, lay.death_idx]
+
+
+def _efron_terms_one(lay: _Layout, XT: np.ndarray, XdT: np.ndarray, w: np.ndarray, beta: np.ndarray,
+                     need_deriv: bool, ex: _Expansion):
+    """:func:`_efron_terms` for one replicate with shared covariates (the single fit).
+
+    The same sums on 1-D arrays and (p, n) arrays (long contiguous rows rather than
+    n rows of p), the information products as (p, n) @ (n, p) matrix products; equal to
+    the batched form up to floating-point reassociation. XT (p, n) sorted covariates,
+    XdT = XT[:, death_idx], w (n,), beta (p,); returns (1,), (1, p), (1, p, p).
+    """
+    di, gf, bg, start = lay.death_idx, lay.group_first, ex.bg, lay.start
+    wd = ex.wd[0]
+    eta = beta @ XT
+    eta = eta - eta.max()  # stabilise: likelihood is shift invariant
+    r = w * np.exp(eta)
+    R = np.cumsum(np.add.reduceat(r, start)[::-1])[::-1]  # risk-set sums
+    rd = r[di]
+    D = np.add.reduceat(rd, gf)
+    den = R[bg] - ex.c * D[bg]
+    ll = np.array([wd @ eta[di] - np.log(den).sum()])
+    if not need_deriv:
+        return ll, None, None
+    G = R.size
+    inv = 1.0 / den
+    ci = ex.c * inv
+    s0 = np.bincount(bg, inv, minlength=G)
+    s1 = np.bincount(bg, ci, minlength=G)
+    t0 = np.bincount(bg, inv * inv, minlength=G)
+    t1 = np.bincount(bg, ci * inv, minlength=G)
+    t2 = np.bincount(bg, ci * ci, minlength=G)
+    # cumulative weight of each row over the tie sets whose risk set contains it
+    A = np.concatenate([[0.0], np.cumsum(s0)])[lay.cum_map + 1]
+    rA = r * A
+    s1d = s1[lay.death_group] * rd
+    score = XdT @ (wd + s1d) - XT @ rA
+    info = (XT * rA) @ XT.T - (XdT * s1d) @ XdT.T
+    RX = np.cumsum(np.add.reduceat(XT * r, start, axis=1)[:, ::-1], axis=1)[:, ::-1]  # (p, G) risk-set sums
+    DX = np.add.reduceat(XdT * rd, gf, axis=1)  # (p, G)
+    P = RX * t0 - DX * t1
+    Q = DX * t2 - RX * t1
+    info = info - RX @ P.T - DX @ Q.T
+    return ll, score[None], info[None]
 
 
 @dataclass(frozen=True)
@@ -203,11 +255,12 @@ def fit_batch(
     beta = np.zeros((B, p)) if init is None else np.broadcast_to(np.asarray(init, float), (B, p)).copy()
     sub = lambda a, m: a[m] if a.ndim == 3 else a  # noqa: E731
     ex = _expand(lay, ws)
-    ll, score, info = _efron_terms(lay, Xs, ws, beta, ex=ex)
+    one = _one_prep(lay, Xs) if Xs.ndim == 2 and B == 1 else None
+    ll, score, info = _efron_terms(lay, Xs, ws, beta, ex=ex, one=one)
     ll0 = ll.copy()
     at0 = {"score0": score, "information0": info}
     if eps is not None:
-        return _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0)
+        return _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0, ex, one)
     converged = np.zeros(B, dtype=bool)
     it = 0
     for it in range(1, max_iter + 1):
@@ -217,11 +270,11 @@ def fit_batch(
         dec = np.einsum("bp,bp->b", step, score)
         if np.all(np.isfinite(dec)) and np.all(dec < 1e-9):
             beta = beta + step
-            ll, fscore, finfo = _efron_terms(lay, Xs, ws, beta, need_deriv=final_terms, ex=ex)
+            ll, fscore, finfo = _efron_terms(lay, Xs, ws, beta, need_deriv=final_terms, ex=ex, one=one)
             converged[:] = True
             break
         new = beta + step
-        ll_new, sc_new, in_new = _efron_terms(lay, Xs, ws, new, ex=ex)
+        ll_new, sc_new, in_new = _efron_terms(lay, Xs, ws, new, ex=ex, one=one)
         # step halving where the likelihood went down (as survival's coxph.fit)
         bad = ~(ll_new >= ll - 1e-12 * np.abs(ll))
         halvings = 0
@@ -243,7 +296,7 @@ def fit_batch(
     return BatchFit(beta, ll0, ll, info, converged, it, **at0, score_final=fscore, information_final=finfo)
 
 
-def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0) -> BatchFit:
+def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0, ex, one) -> BatchFit:
     """survival's coxfit6 iteration, vectorised (see :func:`fit_batch`)."""
     B = beta.shape[0]
     newbeta = beta + np.linalg.solve(info, score[..., None])[..., 0]
@@ -256,7 +309,9 @@ def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, s
     it = 0
     for it in range(1, max_iter + 1):
         act = ~done
-        nl, sc, inf = _efron_terms(lay, sub(Xs, act), ws[act], newbeta[act])
+        every = act.all()  # then the expansion (and one) of all replicates still applies
+        nl, sc, inf = _efron_terms(lay, sub(Xs, act), ws[act], newbeta[act], ex=ex if every else None,
+                                   one=one if every else None)
         idx = np.flatnonzero(act)
         conv = (np.abs(1 - ll[act] / nl) <= eps) & ~halving[act]
         if it == max_iter:
