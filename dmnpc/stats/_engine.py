@@ -44,16 +44,37 @@ class _Layout:
     cum_map: np.ndarray  # (n,) number of tie sets whose risk set contains row i, minus 1
 
 
+def _sort_order(time: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """``np.lexsort((event, time))``, as one stable argsort of a composite key where possible.
+
+    For finite times >= 0 (sign bit clear) the IEEE bit patterns order as the times do, so
+    ``bits * 2 + event`` (event 0/1) orders as (time, event); the stable sort then gives the
+    very same permutation as lexsort, in one pass instead of two.
+    """
+    if (time.size and np.isfinite(time).all() and not np.signbit(time).any()
+            and ((event == 0) | (event == 1)).all()):
+        key = (time.view(np.uint64) << np.uint64(1)) | event.astype(np.uint64)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((event, time))
+
+
 def layout(time: np.ndarray, event: np.ndarray) -> _Layout:
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=int)
-    order = np.lexsort((event, time))
+    order = _sort_order(time, event)
     t = time[order]
     e = event[order]
     death_idx = np.flatnonzero(e == 1)
-    etimes, group_first, death_group = np.unique(t[death_idx], return_index=True, return_inverse=True)
-    start = np.searchsorted(t, etimes, side="left")
-    cum_map = np.searchsorted(start, np.arange(t.size), side="right") - 1
+    # tie sets of the (already sorted) death times: what np.unique would return, without its sort
+    td = t[death_idx]
+    new = np.empty(td.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(td[1:], td[:-1], out=new[1:])
+    group_first = np.flatnonzero(new)
+    death_group = np.cumsum(new) - 1
+    start = np.searchsorted(t, td[group_first], side="left")
+    # rows before the first risk-set start get -1, rows from start[g] on get g
+    cum_map = np.repeat(np.arange(-1, start.size), np.diff(np.r_[0, start, t.size]))
     return _Layout(order, t, e, start, death_idx, death_group, group_first, cum_map)
 
 
@@ -88,15 +109,18 @@ def _expand(lay: _Layout, w: np.ndarray) -> _Expansion:
 
 
 def _efron_terms(lay: _Layout, Xs: np.ndarray, w: np.ndarray, beta: np.ndarray, need_deriv: bool = True,
-                 ex: _Expansion | None = None):
+                 ex: _Expansion | None = None, one: tuple[np.ndarray, np.ndarray] | None = None):
     """Log-likelihood, score and information for B replicates.
 
     Xs: (n, p) or (B, n, p) covariates in sorted order; w: (B, n) frequencies in
-    sorted order; beta: (B, p).
+    sorted order; beta: (B, p). one: optionally ``_one_prep(lay, Xs)`` (shared Xs and
+    B = 1, see :func:`_efron_terms_one`), to prepare it once per fit rather than per evaluation.
     """
     if ex is None:
         ex = _expand(lay, w)
     shared = Xs.ndim == 2
+    if shared and w.shape[0] == 1:
+        return _efron_terms_one(lay, *(_one_prep(lay, Xs) if one is None else one), w[0], beta[0], need_deriv, ex)
     B = w.shape[0]
     eta = (Xs @ beta.T).T if shared else np.einsum("bnp,bp->bn", Xs, beta)
     eta = eta - eta.max(axis=1, keepdims=True)  # stabilise: likelihood is shift invariant
@@ -149,6 +173,55 @@ def _efron_terms(lay: _Layout, Xs: np.ndarray, w: np.ndarray, beta: np.ndarray, 
     return ll, score, info
 
 
+def _one_prep(lay: _Layout, Xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(p, n) contiguous copies of sorted covariates and of the deaths' rows, for :func:`_efron_terms_one`."""
+    XT = np.ascontiguousarray(Xs.T)
+    return XT, XT[:, lay.death_idx]
+
+
+def _efron_terms_one(lay: _Layout, XT: np.ndarray, XdT: np.ndarray, w: np.ndarray, beta: np.ndarray,
+                     need_deriv: bool, ex: _Expansion):
+    """:func:`_efron_terms` for one replicate with shared covariates (the single fit).
+
+    The same sums on 1-D arrays and (p, n) arrays (long contiguous rows rather than
+    n rows of p), the information products as (p, n) @ (n, p) matrix products; equal to
+    the batched form up to floating-point reassociation. XT (p, n) sorted covariates,
+    XdT = XT[:, death_idx], w (n,), beta (p,); returns (1,), (1, p), (1, p, p).
+    """
+    di, gf, bg, start = lay.death_idx, lay.group_first, ex.bg, lay.start
+    wd = ex.wd[0]
+    eta = beta @ XT
+    eta = eta - eta.max()  # stabilise: likelihood is shift invariant
+    r = w * np.exp(eta)
+    R = np.cumsum(np.add.reduceat(r, start)[::-1])[::-1]  # risk-set sums
+    rd = r[di]
+    D = np.add.reduceat(rd, gf)
+    den = R[bg] - ex.c * D[bg]
+    ll = np.array([wd @ eta[di] - np.log(den).sum()])
+    if not need_deriv:
+        return ll, None, None
+    G = R.size
+    inv = 1.0 / den
+    ci = ex.c * inv
+    s0 = np.bincount(bg, inv, minlength=G)
+    s1 = np.bincount(bg, ci, minlength=G)
+    t0 = np.bincount(bg, inv * inv, minlength=G)
+    t1 = np.bincount(bg, ci * inv, minlength=G)
+    t2 = np.bincount(bg, ci * ci, minlength=G)
+    # cumulative weight of each row over the tie sets whose risk set contains it
+    A = np.concatenate([[0.0], np.cumsum(s0)])[lay.cum_map + 1]
+    rA = r * A
+    s1d = s1[lay.death_group] * rd
+    score = XdT @ (wd + s1d) - XT @ rA
+    info = (XT * rA) @ XT.T - (XdT * s1d) @ XdT.T
+    RX = np.cumsum(np.add.reduceat(XT * r, start, axis=1)[:, ::-1], axis=1)[:, ::-1]  # (p, G) risk-set sums
+    DX = np.add.reduceat(XdT * rd, gf, axis=1)  # (p, G)
+    P = RX * t0 - DX * t1
+    Q = DX * t2 - RX * t1
+    info = info - RX @ P.T - DX @ Q.T
+    return ll, score[None], info[None]
+
+
 @dataclass(frozen=True)
 class BatchFit:
     beta: np.ndarray  # (B, p)
@@ -157,6 +230,13 @@ class BatchFit:
     information: np.ndarray  # (B, p, p)
     converged: np.ndarray  # (B,) bool
     iterations: int
+    score0: np.ndarray | None = None  # (B, p) score at beta = init
+    information0: np.ndarray | None = None  # (B, p, p) information at beta = init
+    # score and information at the estimate itself (eps = None: only with ``final_terms=True``, as
+    # ``information`` is that of the last Newton iterate before the final step when the Newton
+    # decrement stopped; eps given: always, and ``information`` is that at the estimate too)
+    score_final: np.ndarray | None = None
+    information_final: np.ndarray | None = None
 
 
 def fit_batch(
@@ -167,6 +247,7 @@ def fit_batch(
     max_iter: int = 30,
     tol: float = 1e-12,
     eps: float | None = None,
+    final_terms: bool = False,
 ) -> BatchFit:
     """Newton-Raphson with step halving for B Efron Cox fits at once.
 
@@ -196,10 +277,12 @@ def fit_batch(
     beta = np.zeros((B, p)) if init is None else np.broadcast_to(np.asarray(init, float), (B, p)).copy()
     sub = lambda a, m: a[m] if a.ndim == 3 else a  # noqa: E731
     ex = _expand(lay, ws)
-    ll, score, info = _efron_terms(lay, Xs, ws, beta, ex=ex)
+    one = _one_prep(lay, Xs) if Xs.ndim == 2 and B == 1 else None
+    ll, score, info = _efron_terms(lay, Xs, ws, beta, ex=ex, one=one)
     ll0 = ll.copy()
+    at0 = {"score0": score, "information0": info}
     if eps is not None:
-        return _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub)
+        return _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0, ex, one)
     converged = np.zeros(B, dtype=bool)
     it = 0
     for it in range(1, max_iter + 1):
@@ -209,11 +292,11 @@ def fit_batch(
         dec = np.einsum("bp,bp->b", step, score)
         if np.all(np.isfinite(dec)) and np.all(dec < 1e-9):
             beta = beta + step
-            ll = _efron_terms(lay, Xs, ws, beta, need_deriv=False, ex=ex)[0]
+            ll, fscore, finfo = _efron_terms(lay, Xs, ws, beta, need_deriv=final_terms, ex=ex, one=one)
             converged[:] = True
             break
         new = beta + step
-        ll_new, sc_new, in_new = _efron_terms(lay, Xs, ws, new, ex=ex)
+        ll_new, sc_new, in_new = _efron_terms(lay, Xs, ws, new, ex=ex, one=one)
         # step halving where the likelihood went down (as survival's coxph.fit)
         bad = ~(ll_new >= ll - 1e-12 * np.abs(ll))
         halvings = 0
@@ -228,10 +311,14 @@ def fit_batch(
             bad[idx[still]] = True
             halvings += 1
         beta, ll, score, info = new, ll_new, sc_new, in_new
-    return BatchFit(beta, ll0, ll, info, converged, it)
+    else:  # no break: score and information are those at beta
+        fscore, finfo = score, info
+    if not final_terms:
+        fscore = finfo = None
+    return BatchFit(beta, ll0, ll, info, converged, it, **at0, score_final=fscore, information_final=finfo)
 
 
-def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub) -> BatchFit:
+def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0, ex, one) -> BatchFit:
     """survival's coxfit6 iteration, vectorised (see :func:`fit_batch`)."""
     B = beta.shape[0]
     newbeta = beta + np.linalg.solve(info, score[..., None])[..., 0]
@@ -240,16 +327,19 @@ def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, s
     out_beta = beta.copy()
     out_ll = ll.copy()
     out_info = info.copy()
+    out_score = score.copy()
     it = 0
     for it in range(1, max_iter + 1):
         act = ~done
-        nl, sc, inf = _efron_terms(lay, sub(Xs, act), ws[act], newbeta[act])
+        every = act.all()  # then the expansion (and one) of all replicates still applies
+        nl, sc, inf = _efron_terms(lay, sub(Xs, act), ws[act], newbeta[act], ex=ex if every else None,
+                                   one=one if every else None)
         idx = np.flatnonzero(act)
         conv = (np.abs(1 - ll[act] / nl) <= eps) & ~halving[act]
         if it == max_iter:
             conv = np.ones_like(conv)  # survival returns the last evaluated point
         ci = idx[conv]
-        out_beta[ci], out_ll[ci], out_info[ci] = newbeta[ci], nl[conv], inf[conv]
+        out_beta[ci], out_ll[ci], out_info[ci], out_score[ci] = newbeta[ci], nl[conv], inf[conv], sc[conv]
         done[ci] = True
         if done.all():
             break
@@ -265,7 +355,8 @@ def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, s
         step = np.linalg.solve(inf[rest][~worse], sc[rest][~worse][..., None])[..., 0]
         beta[gi] = newbeta[gi]
         newbeta[gi] = newbeta[gi] + step
-    return BatchFit(out_beta, ll0, out_ll, out_info, done, it)
+    # here the information is that at the returned estimate already
+    return BatchFit(out_beta, ll0, out_ll, out_info, done, it, **at0, score_final=out_score, information_final=out_info)
 
 
 def loglik_at(lay: _Layout, X: np.ndarray, beta: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:

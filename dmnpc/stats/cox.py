@@ -267,11 +267,12 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
     t, e = check_time_event(time, event, require_events=True)
     Xa, terms = design_array(X, t.size)
     lay = engine.layout(t, e)
-    f = engine.fit_batch(lay, Xa, eps=eps, max_iter=_RMS_MAX_ITER if eps is not None else MAX_ITER)
+    f = engine.fit_batch(lay, Xa, eps=eps, max_iter=_RMS_MAX_ITER if eps is not None else MAX_ITER,
+                         final_terms=True)
     beta = f.beta[0]
-    # score and information at the estimate itself (the engine's information is that of the last
-    # Newton iterate before the final step); coxph reports the variance at the estimate too
-    ll, score, info = (a[0] for a in engine.efron_terms(lay, Xa, beta[None, :]))
+    # score and information at the estimate itself (final_terms: not those of the last Newton iterate
+    # before the final step); coxph reports the variance at the estimate too
+    ll, score, info = f.loglik[0], f.score_final[0], f.information_final[0]
     moving = ~np.isfinite(beta) | (_moving(score, info, beta) if eps is None else False)
     converged = not bool(np.any(moving))
     p = len(terms)
@@ -288,7 +289,7 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
             "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se),
             "z": z, "p": 2.0 * stats.norm.sf(np.abs(z)),
         })
-    ll0, u0, info0 = (a[0] for a in engine.efron_terms(lay, Xa, np.zeros((1, p))))
+    ll0, u0, info0 = f.loglik0[0], f.score0[0], f.information0[0]  # the engine starts from beta = 0
     ll = float(ll)
     try:
         score_chisq = float(u0 @ np.linalg.solve(info0, u0))

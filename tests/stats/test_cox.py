@@ -242,3 +242,71 @@ def test_rare_level_where_lifelines_overshoots_agrees_with_coxph():
     np.testing.assert_allclose(fit.summary["coef"], ref["coef"], rtol=1e-6)
     np.testing.assert_allclose(fit.summary["se"], ref["se"], rtol=1e-6)
     np.testing.assert_allclose(fit.loglik, ref["loglik"][1], rtol=1e-9)
+
+
+# ----------------------------------------------------------------------------- engine fast paths
+def _tied_cohort(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 2, (n, 4)).astype(float)
+    X[:, 3] = rng.normal(size=n)
+    t = np.round(rng.exponential(10 * np.exp(-X[:, :3] @ [0.5, -0.3, 0.2])), 0)  # many ties, zeros
+    return t, rng.integers(0, 2, n), X
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_layout_is_the_lexsort_layout(seed):
+    from dmnpc.stats import _engine as engine
+
+    t, e, _ = _tied_cohort(300, seed)
+    if seed == 1:
+        t[::7] = -t[::7]  # negative and -0.0 times take the lexsort branch
+    if seed == 2:
+        e[:] = 0  # no deaths
+    lay = engine.layout(t, e)
+    order = np.lexsort((e, t))
+    ts, es = t[order], e[order]
+    etimes, first, inverse = np.unique(ts[es == 1], return_index=True, return_inverse=True)
+    start = np.searchsorted(ts, etimes, side="left")
+    np.testing.assert_array_equal(lay.order, order)
+    np.testing.assert_array_equal(lay.death_idx, np.flatnonzero(es == 1))
+    np.testing.assert_array_equal(lay.group_first, first)
+    np.testing.assert_array_equal(lay.death_group, inverse)
+    np.testing.assert_array_equal(lay.start, start)
+    np.testing.assert_array_equal(lay.cum_map, np.searchsorted(start, np.arange(t.size), side="right") - 1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_single_fit_fast_path_equals_the_batched_terms(seed):
+    from dmnpc.stats import _engine as engine
+
+    t, e, X = _tied_cohort(400, seed)
+    lay = engine.layout(t, e)
+    w = np.random.default_rng(seed).integers(0, 3, (1, t.size)).astype(float)  # frequencies, some 0
+    beta = np.array([[0.3, -0.2, 0.1, 0.4]])
+    one = engine.efron_terms(lay, X, beta, w)  # B = 1: the fast path
+    two = engine.efron_terms(lay, X, np.repeat(beta, 2, 0), np.repeat(w, 2, 0))  # batched path
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(a[0], b[0], rtol=1e-12, atol=1e-12 * np.abs(b[0]).max())
+        np.testing.assert_allclose(b[0], b[1], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("eps", [None, 1e-4])
+def test_fit_batch_final_terms_are_those_at_the_estimate(eps):
+    from dmnpc.stats import _engine as engine
+
+    t, e, X = _tied_cohort(500, 7)
+    lay = engine.layout(t, e)
+    f = engine.fit_batch(lay, X, eps=eps, max_iter=10 if eps else 30, final_terms=True)
+    ll, sc, inf = engine.efron_terms(lay, X, f.beta)
+    np.testing.assert_array_equal(f.loglik, ll)
+    np.testing.assert_array_equal(f.score_final, sc)
+    np.testing.assert_array_equal(f.information_final, inf)
+    ll0, sc0, inf0 = engine.efron_terms(lay, X, np.zeros_like(f.beta))
+    np.testing.assert_array_equal(f.loglik0, ll0)
+    np.testing.assert_array_equal(f.score0, sc0)
+    np.testing.assert_array_equal(f.information0, inf0)
+    plain = engine.fit_batch(lay, X, eps=eps, max_iter=10 if eps else 30)
+    if eps is None:  # the survival rule evaluates at the estimate anyway and keeps them
+        assert plain.score_final is None and plain.information_final is None
+    np.testing.assert_array_equal(plain.beta, f.beta)
+    np.testing.assert_array_equal(plain.information, f.information)
