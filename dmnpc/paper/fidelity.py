@@ -271,7 +271,7 @@ def twin_basis(table: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     table : pandas.DataFrame
-        Output of :func:`fidelity`.
+        A :func:`fidelity` table; its ``key``, ``kind``, ``tolerance_rule`` and ``status`` are read.
 
     Returns
     -------
