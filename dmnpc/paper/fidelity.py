@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["lookup", "fidelity", "missed", "summary", "table_cells"]
+__all__ = ["lookup", "fidelity", "missed", "summary", "table_cells", "format_value", "format_published",
+           "twin_basis", "BASIS_EVIDENCE", "BASIS_CONSTRUCTION"]
 
 _STATUSES = ("within", "missed", "not computed", "not compared")
 
@@ -201,6 +202,101 @@ def summary(table: pd.DataFrame) -> dict[str, int]:
 def _check_table(table: pd.DataFrame) -> None:
     if not isinstance(table, pd.DataFrame) or not {"key", "status", "reason"} <= set(table.columns):
         raise ValueError("expected the table returned by dmnpc.paper.fidelity.fidelity(results)")
+
+
+_BOUND_SIGN = {"ge": "≥", "lt": "<", "gt": ">"}
+_P_KINDS = ("p_value", "p_table", "p_bound")
+
+
+def format_value(kind: str, value: Any) -> str:
+    """A number at the precision the paper prints numbers of its ``kind`` (published.yaml's kinds).
+
+    P values with three decimals and ``< 0.001`` below that (the paper's style: 0.003, 0.151);
+    proportions as percentages with one decimal; counts as integers; cut points and settings
+    as printed (66,600; 0.95); C-index and AUC with three decimals; hazard ratios with two;
+    months with one. ``None``/NaN gives ``"not estimable"``.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "not estimable"
+    v = float(value)
+    if kind in _P_KINDS:
+        return "< 0.001" if v < 0.001 else f"{v:.3f}"
+    if kind == "proportion":
+        return f"{100 * v:.1f}%"
+    if kind == "count":
+        return f"{v:,.0f}"
+    if kind in ("cutoff", "context"):
+        return f"{v:,g}"
+    if kind in ("c_index", "auc"):
+        return f"{v:.3f}"
+    if kind in ("hr", "hr_ci", "hr_bound"):
+        return f"{v:.2f}"
+    return f"{v:.1f}"
+
+
+def format_published(kind: str, rule: str, value: Any) -> str:
+    """A published number as the paper states it: a bound as a bound (``≥ 0.05``, ``< 0.05``, ``> 1``).
+
+    The tolerance rules ``ge``, ``lt`` and ``gt`` of published.yaml mark numbers the paper gives
+    only as a bound (e.g. "P >= 0.05", "HR > 1"); printing the bound's value alone, at another
+    kind's precision, would turn "P >= 0.05" into "0.1". Other numbers: :func:`format_value`.
+    """
+    if rule in _BOUND_SIGN:
+        return f"{_BOUND_SIGN[rule]} {float(value):g}"
+    return format_value(kind, value)
+
+
+#: Labels of :func:`twin_basis`: why a published number agrees on the synthetic twin.
+BASIS_EVIDENCE = "evidence"
+BASIS_CONSTRUCTION = "by construction"
+
+
+def twin_basis(table: pd.DataFrame) -> pd.DataFrame:
+    """For each compared number, whether its agreement on the twin is evidence or holds by construction.
+
+    The twin (:mod:`dmnpc.paper.twin`) copies the published counts and searches survival
+    times to hit the published survival numbers, so an agreement with a number it was built
+    to reproduce shows only that the construction worked. The rules, read from the twin's
+    construction rather than typed per number:
+
+    * ``p_table`` (the P values of Tables 1-2): a function of the Table 1-2 counts alone. The
+      twin copies the counts but not the P values, and no search over times can move them;
+      agreement shows that the book applies the paper's test to the paper's counts: evidence.
+    * a key among the twin search's targets (:func:`dmnpc.paper.twin._targets`): by construction.
+    * an ``exact`` count or proportion (cohort sizes, risk-group membership) or cut point: built
+      into the twin (assigned counts, the search's risk-split constraint, EBV DNA and cycle values
+      placed so that Youden's index finds the published cut): by construction.
+    * anything else compared: not targeted by the construction, so evidence.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A :func:`fidelity` table; its ``key``, ``kind``, ``tolerance_rule`` and ``status`` are read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``key``, ``basis`` (:data:`BASIS_EVIDENCE` or :data:`BASIS_CONSTRUCTION`) and ``why``,
+        for the rows whose status is ``within`` or ``missed``.
+    """
+    from dmnpc.paper import twin
+
+    _check_table(table)
+    targets = {k for k, *_ in twin._targets()}
+    rows = []
+    for r in table[table["status"].isin(["within", "missed"])].itertuples(index=False):
+        if r.kind == "p_table":
+            basis, why = BASIS_EVIDENCE, "count-only; the twin copies the counts, not this P value"
+        elif r.key in targets:
+            basis, why = BASIS_CONSTRUCTION, "the twin's times were searched to hit it"
+        elif r.tolerance_rule == "exact" and r.kind in ("count", "proportion"):
+            basis, why = BASIS_CONSTRUCTION, "the twin was built with this count"
+        elif r.tolerance_rule == "exact" and r.kind == "cutoff":
+            basis, why = BASIS_CONSTRUCTION, "the twin's values were placed so that this cut point is found"
+        else:
+            basis, why = BASIS_EVIDENCE, "not targeted by the twin's construction"
+        rows.append({"key": r.key, "basis": basis, "why": why})
+    return pd.DataFrame(rows, columns=["key", "basis", "why"])
 
 
 def table_cells(df: pd.DataFrame, table: int = 1, risk: pd.Series | None = None) -> pd.DataFrame:

@@ -74,3 +74,56 @@ def test_table_cells_compare_every_published_cell():
     assert set(bad.loc[~bad["equal"], "arm"]) == {"lrrt"}
     with pytest.raises(ValueError, match="Table 2 needs the risk cohort"):
         fidelity.table_cells(df, 2)
+
+
+def test_format_bounds_as_bounds_and_p_values_at_the_papers_precision():
+    # "P >= 0.05" is printed as a bound, not as "0.1"; a P value of 0.151 with three decimals, not "0.2"
+    assert fidelity.format_published("p_bound", "ge", 0.05) == "≥ 0.05"
+    assert fidelity.format_published("p_bound", "lt", 0.05) == "< 0.05"
+    assert fidelity.format_published("hr_bound", "gt", 1.0) == "> 1"
+    assert fidelity.format_value("p_bound", 0.151) == "0.151"
+    assert fidelity.format_value("p_value", 0.0004) == "< 0.001"
+    assert fidelity.format_published("p_table", "abs", 0.121) == "0.121"
+    assert fidelity.format_value("proportion", 0.654) == "65.4%"
+    assert fidelity.format_value("cutoff", 66600.0) == "66,600"
+    assert fidelity.format_value("cutoff", 0.95) == "0.95"
+    assert fidelity.format_value("count", 90) == "90"
+    assert fidelity.format_value("hr", 2.456) == "2.46"
+    assert fidelity.format_value("auc", 0.8431) == "0.843"
+    assert fidelity.format_value("median", 29.44) == "29.4"
+    assert fidelity.format_value("p_value", float("nan")) == "not estimable"
+    assert fidelity.format_value("hr", None) == "not estimable"
+    # every bound rule of published.yaml prints with its sign
+    pub = published.numbers()
+    for r in pub[pub["tolerance_rule"].isin(["ge", "lt", "gt"])].itertuples(index=False):
+        assert fidelity.format_published(r.kind, r.tolerance_rule, r.value)[0] in "≥<>"
+
+
+def test_twin_basis_separates_evidence_from_construction():
+    from dmnpc.paper import twin
+
+    targets = {k for k, *_ in twin._targets()}
+    pub = published.numbers()
+    # a results dictionary holding every published value: every comparable number is compared
+    res: dict = {}
+    for r in pub.itertuples(index=False):
+        node = res
+        *path, last = r.key.split(".")
+        for part in path:
+            node = node.setdefault(part, {})
+        node[last] = float(r.value)
+    t = fidelity.fidelity(res)
+    b = fidelity.twin_basis(t).set_index("key")
+    assert set(b.index) == set(t.loc[t["status"].isin(["within", "missed"]), "key"])
+    kinds = t.set_index("key")["kind"]
+    for key, row in b.iterrows():
+        if kinds[key] == "p_table":  # count-only: targeted nominally, but no time search can move it
+            assert row["basis"] == fidelity.BASIS_EVIDENCE and "count-only" in row["why"]
+        elif key in targets:
+            assert row["basis"] == fidelity.BASIS_CONSTRUCTION and "searched" in row["why"]
+    assert b.loc["n", "basis"] == fidelity.BASIS_CONSTRUCTION
+    assert b.loc["cutoffs.ebv_dna", "basis"] == fidelity.BASIS_CONSTRUCTION
+    assert b.loc["os.surv_24", "basis"] == fidelity.BASIS_CONSTRUCTION
+    assert (b["basis"] == fidelity.BASIS_EVIDENCE).sum() == (kinds[b.index] == "p_table").sum()
+    with pytest.raises(ValueError, match="expected the table"):
+        fidelity.twin_basis(pd.DataFrame({"a": [1]}))

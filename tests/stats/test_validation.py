@@ -5,6 +5,7 @@ ref_validation.R, rms 6.5.0) and errors."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -161,3 +162,125 @@ def test_errors():
     assert not monotone.converged
     with pytest.raises(ValueError, match="monotone likelihood"):
         V.validate_cox(monotone, B=2)
+
+
+# ---------------------------------------------------------------- replicates without a finite maximum
+RIDGE_REF = json.loads((HERE / "reference" / "ridge.json").read_text())
+
+
+def _rare_deaths_cohort(seed=3):
+    """40 patients; the x = 0 level (8 patients) has 1 death, so many bootstrap samples draw none."""
+    rng = np.random.default_rng(seed)
+    x = np.r_[np.zeros(8), np.ones(32)]
+    z = rng.normal(size=40)
+    t = rng.exponential(np.where(x == 1, 1.0, 4.0)) + rng.uniform(0, 1e-3, 40)
+    t[0] = np.median(t[8:])  # the one x = 0 death, with half the x = 1 patients still at risk
+    e = np.r_[1, np.zeros(7), (rng.uniform(size=32) < 0.7)].astype(int)
+    return t, e, np.c_[x, z]
+
+
+def _monotone_by_hand(t, e, x, w):
+    """Single binary term: the likelihood rises without bound in beta (or in -beta) iff every death
+    on the x = 0 (x = 1) side happens when nobody of the other side is at risk (no tied times)."""
+    out = []
+    for side in (0, 1):
+        deaths = (w > 0) & (e == 1) & (x == side)
+        other_at_risk = [((w > 0) & (x != side) & (t >= ti)).any() for ti in t[deaths]]
+        out.append(not any(other_at_risk))
+    return any(out)
+
+
+def test_ridge_equals_coxph_ridge():
+    """ridge_cox against coxph(~ ridge(..., theta, scale = FALSE)) (tests/reference/ref_ridge.R), also
+    with a term whose unpenalised coefficient diverges."""
+    d = GBSG.assign(late=((GBSG["rfstime"] > 2000) & (GBSG["status"] == 0)).astype(int))
+    terms = RIDGE_REF["terms"]
+    assert fit_cox(T, E, d[terms]).infinite == ("late",)
+    lay = cf.layout(T, E)
+    for ref in RIDGE_REF["fits"]:
+        b = V.ridge_cox(T, E, d[terms], ref["theta"])
+        np.testing.assert_allclose(b, ref["coef"], rtol=1e-6, atol=1e-9)
+        assert cf.loglik_at(lay, d[terms].to_numpy(float), b[None])[0] == pytest.approx(ref["loglik"][1], rel=1e-9)
+        assert ref["theta"] * np.sum(b ** 2) / 2 == pytest.approx(ref["penalty"][0], rel=1e-6)
+
+
+def test_ridge_weights_equal_duplicated_rows_and_errors():
+    W = V.bootstrap_frequencies(T.size, 2, seed=5)
+    b = V.ridge_cox(T, E, X, 0.5, weights=W)
+    rows = np.repeat(np.arange(T.size), W[1].astype(int))
+    np.testing.assert_allclose(b[1], V.ridge_cox(T[rows], E[rows], X.iloc[rows], 0.5), rtol=1e-8, atol=1e-10)
+    assert V.ridge_cox(T, E, X, 0.5, weights=W[0]).shape == (len(COLS),)
+    with pytest.raises(ValueError, match="positive number"):
+        V.ridge_cox(T, E, X, 0.0)
+    with pytest.raises(ValueError, match="one per patient"):
+        V.ridge_cox(T, E, X, 1.0, weights=np.ones(3))
+
+
+def test_flagged_replicates_are_exactly_the_monotone_ones():
+    t, e, X2 = _rare_deaths_cohort()
+    fit = fit_cox(t, e, X2[:, :1])
+    v = V.validate_cox(fit, B=60, seed=4)
+    W = V.bootstrap_frequencies(t.size, 60, seed=4)
+    hand = np.array([_monotone_by_hand(t, e, X2[:, 0], w) for w in W])
+    assert 0 < hand.sum() < 60  # the test has both kinds
+    np.testing.assert_array_equal(v.flagged, hand)
+    assert v.n_flagged == hand.sum() and v.diverged.to_dict() == {"x0": int(hand.sum())}
+    assert v.diverged_terms == ("x0",)
+    assert v.n_failed == 0 and v.remedy is None and v.theta is None
+    np.testing.assert_array_equal(V.diverging(fit, W).any(axis=1), hand)
+
+
+def test_no_replicate_flagged_where_every_maximum_is_finite():
+    v = V.validate_cox(FIT, B=20, seed=3)
+    assert v.n_flagged == 0 and v.diverged_terms == () and (v.diverged == 0).all()
+    assert list(v.diverged.index) == COLS
+    r = V.validate_cox(FIT, B=20, seed=3, remedy="ridge")
+    pd.testing.assert_frame_equal(r.table, v.table)  # nothing to remedy: same result
+
+
+def test_flagging_does_not_depend_on_the_stopping_rule_or_path():
+    t, e, X2 = _rare_deaths_cohort()
+    full = V.validate_cox(fit_cox(t, e, X2), B=30, seed=8)
+    rms_rule = V.validate_cox(fit_cox(t, e, X2, eps=1e-4), B=30, seed=8)
+    assert full.n_flagged > 0
+    np.testing.assert_array_equal(full.flagged, rms_rule.flagged)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # lifelines warns about the separation it is given
+        slow = V.validate_cox(fit_cox(t, e, X2), B=30, seed=8, method="slow")
+    np.testing.assert_array_equal(full.flagged, slow.flagged)
+
+
+def test_remedies():
+    t, e, X2 = _rare_deaths_cohort()
+    fit = fit_cox(t, e, X2)
+    B, seed = 40, 6
+    W = V.bootstrap_frequencies(t.size, B, seed)
+    plain = V.validate_cox(fit, B=B, seed=seed)
+    fl = plain.flagged
+    assert fl.any() and (np.abs(plain.coef[fl, 0]) > 10).all()  # walked out to a numerical infinity
+    # exclude: the flagged replicates are left out, the others used as fitted
+    ex = V.validate_cox(fit, B=B, seed=seed, remedy="exclude")
+    assert ex.table["n"].iloc[0] == B - fl.sum() and ex.remedy == "exclude"
+    np.testing.assert_array_equal(ex.flagged, fl)
+    np.testing.assert_allclose(ex.test["Slope"].to_numpy(), plain.test["Slope"].to_numpy()[~fl], rtol=1e-10)
+    # ridge: flagged replicates refitted with the penalty, the others untouched
+    th = 0.7
+    rd = V.validate_cox(fit, B=B, seed=seed, remedy="ridge", theta=th)
+    assert rd.table["n"].iloc[0] == B and rd.theta == th and rd.remedy == "ridge"
+    np.testing.assert_array_equal(rd.flagged, fl)
+    np.testing.assert_allclose(rd.coef[fl], V.ridge_cox(t, e, X2, th, weights=W[fl]), rtol=1e-8)
+    np.testing.assert_array_equal(rd.coef[~fl], plain.coef[~fl])
+    assert np.isfinite(rd.coef).all() and (np.abs(rd.coef[fl, 0]) < np.abs(plain.coef[fl, 0])).all()
+    # the diverging replicates pull the corrected slope down; both remedies raise it
+    assert plain.corrected("Slope") < min(ex.corrected("Slope"), rd.corrected("Slope"))
+    assert rd.table.loc["Slope", "index_orig"] == plain.table.loc["Slope", "index_orig"] == 1.0
+    with pytest.raises(ValueError, match="remedy must be"):
+        V.validate_cox(fit, B=2, remedy="drop")
+    with pytest.raises(ValueError, match="positive number"):
+        V.validate_cox(fit, B=2, remedy="ridge", theta=-1.0)
+
+
+def test_default_ridge_theta_is_the_stated_prior():
+    # 95% of a normal prior with sd = 1 / sqrt(theta) lies between HR 1/100 and 100
+    sd = 1 / np.sqrt(V.RIDGE_THETA)
+    assert stats.norm.cdf(np.log(100), scale=sd) - stats.norm.cdf(-np.log(100), scale=sd) == pytest.approx(0.95)
