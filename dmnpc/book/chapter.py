@@ -176,22 +176,6 @@ def fmt_p(p: float) -> str:
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def _fmt_value(kind: str, v: float | None) -> str:
-    if _missing(v):
-        return "not reached"
-    if kind == "proportion":
-        return f"{100 * float(v):.1f}%"
-    if kind == "p_value":
-        return fmt_p(v)
-    if kind in ("count", "cutoff"):
-        return f"{float(v):,.0f}"
-    if kind in ("c_index", "auc"):
-        return f"{float(v):.3f}"
-    if kind in ("hr", "hr_ci"):
-        return f"{float(v):.2f}"
-    return f"{float(v):.1f}"
-
-
 def tolerance_text(rule: str, tol: float, kind: str) -> str:
     """A declared tolerance in words (for tables)."""
     if rule == "exact":
@@ -206,6 +190,10 @@ def tolerance_text(rule: str, tol: float, kind: str) -> str:
         return f"same side of 0.05, within ×{10 ** tol:.2f}"
     if rule == "ge":
         return "≥ published"
+    if rule == "lt":
+        return "< published"
+    if rule == "gt":
+        return "> published"
     return rule
 
 
@@ -236,11 +224,14 @@ def compare_table(results: dict[str, Any], keys: list[str]) -> pd.DataFrame:
         label = str(rec["label"])
         value = fidelity.lookup(results, key)
         kind = str(rec["kind"])
-        ok = "**no**: not estimable"
-        if not _missing(value):
+        rule = str(rec["tolerance_rule"])
+        if _missing(value):
+            ok, shown = "**no**: not estimable", not_estimable(results.get("notes", {}).get(key, ""))
+        else:
             ok = "yes" if published.within_tolerance(key, float(value)) else "**no**"
-        rows.append({"Quantity": label, "Published": _fmt_value(kind, float(rec["value"])),
-                     "This cohort": _fmt_value(kind, value), "Tolerance": tolerance_text(str(rec["tolerance_rule"]), float(rec["tolerance"]), kind),
+            shown = fidelity.format_value(kind, value)
+        rows.append({"Quantity": label, "Published": fidelity.format_published(kind, rule, rec["value"]),
+                     "This cohort": shown, "Tolerance": tolerance_text(rule, float(rec["tolerance"]), kind),
                      "Reproduced": ok})
     return pd.DataFrame(rows)
 
