@@ -41,5 +41,9 @@ def test_compare_table_reads_results_by_key_with_yaml_labels():
     t = chapter.compare_table(results, ["nomogram.c_index", "nomogram.c_index_lower"])
     labels = published.numbers().set_index("key")["label"]
     assert list(t["Quantity"]) == [labels["nomogram.c_index"], labels["nomogram.c_index_lower"]]
-    assert list(t["This cohort"]) == ["0.900", "not reached"]
+    # a missing value is "not estimable" (it said "not reached" for any quantity, a median's wording)
+    assert list(t["This cohort"]) == ["0.900", "not estimable"]
+    results["notes"] = {"nomogram.c_index_lower": "no pair of patients is comparable"}
+    t = chapter.compare_table(results, ["nomogram.c_index_lower"])
+    assert list(t["This cohort"]) == ["not estimable: no pair of patients is comparable"]
     assert t["Reproduced"].iloc[0] == "yes" and "not estimable" in t["Reproduced"].iloc[1]
