@@ -43,7 +43,7 @@ def test_compare_table_reads_results_by_key_with_yaml_labels():
     assert list(t["Quantity"]) == [labels["nomogram.c_index"], labels["nomogram.c_index_lower"]]
     # a missing value is "not estimable" (it said "not reached" for any quantity, a median's wording)
     assert list(t["This cohort"]) == ["0.900", "not estimable"]
+    assert t["Reproduced"].iloc[0] == "yes" and "not estimable" in t["Reproduced"].iloc[1]
     results["notes"] = {"nomogram.c_index_lower": "no pair of patients is comparable"}
     t = chapter.compare_table(results, ["nomogram.c_index_lower"])
     assert list(t["This cohort"]) == ["not estimable: no pair of patients is comparable"]
-    assert t["Reproduced"].iloc[0] == "yes" and "not estimable" in t["Reproduced"].iloc[1]
