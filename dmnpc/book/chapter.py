@@ -136,6 +136,8 @@ def hr_table(summary: pd.DataFrame) -> pd.DataFrame:
     for r in summary.to_dict("records"):
         note = r.get("note") if isinstance(r.get("note"), str) else ""
         ok = _hr_ok(r) and not note
+        flag = r.get("flag") if isinstance(r.get("flag"), str) else ""
+        note = note or flag
         row = {"Term": TERM_LABELS.get(r["term"], r["term"]),
                "HR (95% CI)": f"{r['hr']:.2f} ({r['lower']:.2f} to {r['upper']:.2f})" if ok else "not estimable",
                "P": fmt_p(r["p"]) if ok else ""}

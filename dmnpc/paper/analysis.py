@@ -177,10 +177,27 @@ def converged(fit: cox.CoxFit) -> cox.CoxFit:
     return fit
 
 
+#: A two-level term whose smaller level has fewer patients or events than this is flagged as
+#: uninterpretable: its hazard ratio rests on a handful of patients (ECOG 0 is one patient in the paper).
+MIN_SMALLER_GROUP = 5
+MIN_SMALLER_EVENTS = 2
+
+
 def univariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] = SCREEN_TERMS) -> pd.DataFrame:
-    """Univariable Cox screen of every baseline variable (Suppl. Table S1)."""
+    """Univariable Cox screen of every baseline variable (Suppl. Table S1).
+
+    Adds ``flag``: why an estimated hazard ratio is uninterpretable although it was computed
+    (its smaller level has fewer than :data:`MIN_SMALLER_GROUP` patients or fewer than
+    :data:`MIN_SMALLER_EVENTS` events), "" otherwise.
+    """
     ep = endpoint(key)
-    return cox.univariable_screen(df[ep.time], df[ep.event], design_matrix(df, tuple(terms), cutoffs_used(df)))
+    out = cox.univariable_screen(df[ep.time], df[ep.event], design_matrix(df, tuple(terms), cutoffs_used(df)))
+    sparse = (out["n_smaller"] < MIN_SMALLER_GROUP) | (out["events_smaller"] < MIN_SMALLER_EVENTS)
+    out["flag"] = [
+        (f"uninterpretable: its smaller group has {int(n)} patient{'s' if n != 1 else ''} "
+         f"and {int(d)} event{'s' if d != 1 else ''}") if s_ and not note else ""
+        for s_, n, d, note in zip(sparse, out["n_smaller"], out["events_smaller"], out["note"])]
+    return out
 
 
 def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):

@@ -360,7 +360,9 @@ def univariable_screen(time, event, X: pd.DataFrame, conf_level: float = 0.95) -
         (patients dropped because the term is missing), ``n_events``,
         ``coef``, ``se``, ``hr``, ``lower``, ``upper``, ``z``, ``p``, ``note``
         (why a term could not be estimated; "" otherwise; its numbers are then
-        missing). Nothing is dropped silently: ``n`` and ``n_missing`` say who was used.
+        missing), and for a two-valued term ``n_smaller`` and ``events_smaller``: patients
+        and events in its less frequent level (missing for other terms), the numbers an
+        estimate rests on. Nothing is dropped silently: ``n`` and ``n_missing`` say who was used.
 
     Raises
     ------
@@ -382,7 +384,11 @@ def univariable_screen(time, event, X: pd.DataFrame, conf_level: float = 0.95) -
         x = X[term].to_numpy(float)
         ok = ~np.isnan(x)
         row = {"term": str(term), "n": int(ok.sum()), "n_missing": int((~ok).sum()),
-               "n_events": int(e[ok].sum()), "note": ""}
+               "n_events": int(e[ok].sum()), "note": "", "n_smaller": np.nan, "events_smaller": np.nan}
+        levels, counts = np.unique(x[ok], return_counts=True)
+        if levels.size == 2:
+            small = x[ok] == levels[int(np.argmin(counts))]
+            row.update(n_smaller=int(small.sum()), events_smaller=int(e[ok][small].sum()))
         if np.unique(x[ok]).size < 2:
             row["note"] = "same value for every patient: not estimable"
         elif row["n_events"] == 0:
@@ -394,7 +400,8 @@ def univariable_screen(time, event, X: pd.DataFrame, conf_level: float = 0.95) -
             else:
                 row["note"] = _NOT_ESTIMABLE_MONOTONE
         rows.append(row)
-    out = pd.DataFrame(rows).reindex(columns=["term", "n", "n_missing", "n_events", *cols, "note"])
+    out = pd.DataFrame(rows).reindex(columns=["term", "n", "n_missing", "n_events", *cols, "note", "n_smaller",
+                                              "events_smaller"])
     out[cols] = out[cols].astype(float)
     return out
 

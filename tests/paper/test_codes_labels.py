@@ -47,3 +47,11 @@ def test_compare_table_reads_results_by_key_with_yaml_labels():
     results["notes"] = {"nomogram.c_index_lower": "no pair of patients is comparable"}
     t = chapter.compare_table(results, ["nomogram.c_index_lower"])
     assert list(t["This cohort"]) == ["not estimable: no pair of patients is comparable"]
+
+
+def test_univariable_flags_a_term_resting_on_one_patient():
+    """The paper's ECOG 0 level is one patient: its HR is reported but flagged, the others are not."""
+    uni = analysis.univariable(contract.load_cohort(contract.DEFAULT_COHORT), "os").set_index("term")
+    assert uni.loc["ecog_ge1", "flag"] == "uninterpretable: its smaller group has 1 patient and 1 event"
+    assert uni.loc["age_high", "flag"] == ""
+    assert uni.loc["ecog_ge1", "hr"] == uni.loc["ecog_ge1", "hr"]  # still estimated, only flagged

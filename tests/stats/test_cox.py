@@ -310,3 +310,11 @@ def test_fit_batch_final_terms_are_those_at_the_estimate(eps):
         assert plain.score_final is None and plain.information_final is None
     np.testing.assert_array_equal(plain.beta, f.beta)
     np.testing.assert_array_equal(plain.information, f.information)
+
+
+def test_screen_reports_the_smaller_level_a_binary_hazard_ratio_rests_on():
+    df = pd.DataFrame({"x": [0.0, 1.0, 1.0, 1.0, 1.0], "z": [0.5, 1.5, 2.5, 3.5, 4.5],
+                       "t": [1, 2, 3, 4, 5], "e": [1, 1, 0, 1, 0]})
+    s = univariable_screen(df["t"], df["e"], df[["x", "z"]]).set_index("term")
+    assert (s.loc["x", "n_smaller"], s.loc["x", "events_smaller"]) == (1, 1)
+    assert np.isnan(s.loc["z", "n_smaller"]) and np.isnan(s.loc["z", "events_smaller"])  # not two-valued
