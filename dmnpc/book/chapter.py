@@ -157,9 +157,12 @@ def km_curves(by: dict[str, Any]) -> dict[str, Any]:
     return {LABELS.get(code, code): g.value["km"] for code, g in by["groups"].items() if g.ok}
 
 
-def md_table(df: pd.DataFrame, index: bool = False, floatfmt: str = "g") -> str:
-    """A DataFrame as a Markdown table (for ``{glue:md}`` inside a numbered ``{table}``)."""
-    return df.to_markdown(index=index, floatfmt=floatfmt)
+def md_table(df: pd.DataFrame, index: bool = False, floatfmt: str = "g", numparse: bool = True) -> str:
+    """A DataFrame as a Markdown table (for ``{glue:md}`` inside a numbered ``{table}``).
+
+    ``numparse=False`` keeps already formatted text as written ('0.70' stays '0.70').
+    """
+    return df.to_markdown(index=index, floatfmt=floatfmt, disable_numparse=not numparse)
 
 
 def p_text(p: float | None) -> str:

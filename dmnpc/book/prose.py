@@ -12,7 +12,8 @@ import math
 
 from dmnpc.book.chapter import not_estimable, p_text
 
-__all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence"]
+__all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence", "interaction_sentence",
+           "absolute_sentence"]
 
 #: The paper's significance level ("A two-sided P < 0.05 was considered to indicate statistical significance").
 ALPHA = 0.05
@@ -59,3 +60,45 @@ def significant_count_sentence(n_significant: int, n_terms: int, n_flagged: int,
         text += (f"; {n_flagged} more {'is' if n_flagged == 1 else 'are'} set aside as uninterpretable, "
                  "because the hazard ratio rests on a handful of patients (see the table's notes)")
     return text + "."
+
+
+def _ratio_text(it) -> str:
+    return f"{it.ratio:.2f} (95% CI {it.lower:.2f} to {it.upper:.2f}; likelihood-ratio {p_text(it.p)})"
+
+
+def interaction_sentence(shared, stratified, reason: str = "") -> str:
+    """Both treatment x cohort interaction tests, which model each number comes from, and what they conclude.
+
+    ``shared`` and ``stratified`` are :class:`dmnpc.stats.subgroup.InteractionTest` results (or None
+    when not estimable, with ``reason``): one baseline hazard shared by the cohorts, and one per cohort.
+    """
+    if shared is None or stratified is None:
+        return f"The treatment x cohort interaction is {not_estimable(reason)}."
+    text = (f"With one baseline hazard shared by the two cohorts, the HR without vs with LRRT in the "
+            f"{stratified.other}-risk cohort is {_ratio_text(shared)} times that in the {stratified.reference}-risk "
+            f"cohort. With a separate baseline hazard for each cohort, the model whose cohort HRs equal the separate "
+            f"fits ({stratified.hr_other:.2f} and {stratified.hr_reference:.2f}), the ratio is "
+            f"{_ratio_text(stratified)}. ")
+    rejected = [name for name, it in (("shared-baseline", shared), ("stratified", stratified)) if rejects(it.p)]
+    if not rejected:
+        return text + ("Neither test rejects equal effects: these data do not show that the LRRT effect differs "
+                       "between the cohorts.")
+    return text + (f"The {' and the '.join(rejected)} test{'s reject' if len(rejected) == 2 else ' rejects'} "
+                   "equal effects: on this cohort the hazard ratio of LRRT differs between the risk cohorts.")
+
+
+def absolute_sentence(surv: dict, horizon: float = 24.0) -> str:
+    """Survival with and without treatment in each cohort at ``horizon`` and their difference, on the absolute scale.
+
+    ``surv`` maps cohort -> (survival with, survival without), each a proportion or None.
+    """
+    parts = []
+    for cohort, (with_, without) in surv.items():
+        if with_ is None or without is None:
+            parts.append(f"in the {cohort}-risk cohort it is not estimable")
+            continue
+        parts.append(f"{100 * with_:.1f}% with and {100 * without:.1f}% without LRRT in the {cohort}-risk cohort "
+                     f"(a difference of {100 * (with_ - without):.1f} percentage points)")
+    return (f"On the absolute scale, {horizon:g}-month overall survival was " + "; ".join(parts) + ". With the "
+            "same hazard ratio in every patient the absolute difference is larger where survival is lower, so a "
+            "larger absolute gain in the high-risk cohort is expected even without any effect modification.")

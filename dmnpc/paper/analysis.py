@@ -257,7 +257,10 @@ class Stratification:
     interaction : Estimate
         Of the :class:`dmnpc.stats.subgroup.InteractionTest`: LRRT x risk-cohort interaction for
         OS (the test the subgroup P values stand in for); not estimable when a risk cohort x arm
-        cell has no deaths or one cohort is empty.
+        cell has no deaths or one cohort is empty. One baseline hazard shared by the cohorts.
+    interaction_stratified : Estimate
+        The same test with one baseline hazard per risk cohort (``strata(risk)``), whose
+        per-cohort HRs equal the separate within-cohort fits.
     """
 
     scores: pd.DataFrame
@@ -268,6 +271,7 @@ class Stratification:
     lrrt_os: pd.DataFrame
     lrrt_pfs: pd.DataFrame
     interaction: Estimate
+    interaction_stratified: Estimate
 
 
 def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratification:
@@ -288,9 +292,11 @@ def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratifica
     frame = df.assign(_risk=pd.Categorical(g, categories=list(RISK_COHORTS), ordered=True))
     lrrt_os = _risk.hr_by_stratum(frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
     lrrt_pfs = _risk.hr_by_stratum(frame["pfs_months"], frame["pfs_event"], frame["lrrt"], frame["_risk"])
-    inter = estimate(_risk.interaction_test, frame["os_months"], frame["os_event"], frame["lrrt"], frame["_risk"])
+    inter = {s_: estimate(_risk.interaction_test, frame["os_months"], frame["os_event"], frame["lrrt"],
+                          frame["_risk"], stratified=s_) for s_ in (False, True)}
     return Stratification(scores=scores, risk=g, threshold=threshold, os=os_, pfs=pfs_,
-                          lrrt_os=lrrt_os, lrrt_pfs=lrrt_pfs, interaction=inter)
+                          lrrt_os=lrrt_os, lrrt_pfs=lrrt_pfs, interaction=inter[False],
+                          interaction_stratified=inter[True])
 
 
 def discrimination(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS,

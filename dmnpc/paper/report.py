@@ -208,7 +208,7 @@ def _stratum_hr(b: _Builder, key: str, table: pd.DataFrame, stratum: str, field:
 
 def _risk_section(b: _Builder, df: pd.DataFrame, st: analysis.Stratification | None) -> None:
     keys = ("os_surv_24_low", "os_surv_24_high", "os_logrank_p", "pfs_logrank_p", "threshold_points",
-            "interaction_p")
+            "interaction_p", "interaction_ratio_shared", "interaction_ratio_stratified", "interaction_p_stratified")
     risk: dict[str, Any] = {**_risk_counts(df, None if st is None else st.risk), **dict.fromkeys(keys)}
     b.out["risk"] = risk
     for s in ("high", "low"):
@@ -222,6 +222,11 @@ def _risk_section(b: _Builder, df: pd.DataFrame, st: analysis.Stratification | N
     for ep in ("os", "pfs"):
         risk[f"{ep}_logrank_p"] = b.take(f"risk.{ep}_logrank_p", getattr(st, ep)["logrank"], lambda lr: lr.p)
     risk["interaction_p"] = b.take("risk.interaction_p", st.interaction, lambda it: it.p)
+    risk["interaction_ratio_shared"] = b.take("risk.interaction_ratio_shared", st.interaction, lambda it: it.ratio)
+    risk["interaction_ratio_stratified"] = b.take("risk.interaction_ratio_stratified", st.interaction_stratified,
+                                                  lambda it: it.ratio)
+    risk["interaction_p_stratified"] = b.take("risk.interaction_p_stratified", st.interaction_stratified,
+                                              lambda it: it.p)
     for s in ("high", "low"):
         b.out[f"lrrt_in_{s}"] = _stratum_hr(b, f"lrrt_in_{s}", st.lrrt_os, s)
 

@@ -211,6 +211,7 @@ def calibration_km_boot(
     """
     if not isinstance(fit, CoxFit) or not fit.converged:
         raise ValueError("calibration_km_boot takes a converged fit from dmnpc.stats.cox.fit_cox")
+    fit._unstratified("The bootstrap calibration")
     t, e, Xa, eps = fit.time, fit.event, fit.X, fit.eps
     h = check_horizon(horizon, t)
     if int(B) != B or B < 1:

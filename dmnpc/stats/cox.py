@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from dmnpc.stats import _engine as engine
-from dmnpc.stats._validate import check_conf_level, check_time_event, z_value
+from dmnpc.stats._validate import check_conf_level, check_group, check_time_event, z_value
 from dmnpc.stats.km import km_left
 
 from dmnpc.stats.km import km_left
@@ -135,6 +135,9 @@ class CoxFit:
         (kept so that bootstrap refits use the same rule).
     X, time, event : numpy.ndarray
         The design matrix and outcome the model was fitted on (original row order).
+    strata : numpy.ndarray or None
+        Stratum of each patient when the model was fitted with separate baseline hazards
+        (``coxph(... + strata(s))``); predictions, baselines and the PH test need ``None``.
     """
 
     terms: tuple[str, ...]
@@ -155,6 +158,12 @@ class CoxFit:
     X: np.ndarray = field(repr=False)
     time: np.ndarray = field(repr=False)
     event: np.ndarray = field(repr=False)
+    strata: np.ndarray | None = field(default=None, repr=False)
+
+    def _unstratified(self, what: str) -> None:
+        if self.strata is not None:
+            raise ValueError(f"{what} needs an unstratified model: a stratified Cox model has one baseline per "
+                             "stratum")
 
     @property
     def means(self) -> np.ndarray:
@@ -195,6 +204,7 @@ class CoxFit:
         pandas.DataFrame
             Columns ``time`` (distinct event times), ``cumhaz``, ``survival``.
         """
+        self._unstratified("A baseline hazard")
         if method not in ("efron", "breslow"):
             raise ValueError(f"baseline method must be 'efron' or 'breslow', got {method!r}")
         lay = engine.layout(self.time, self.event)
@@ -229,7 +239,41 @@ def _moving(score: np.ndarray, info: np.ndarray, beta: np.ndarray) -> np.ndarray
     return ~np.isfinite(step) | (np.abs(step) / (1.0 + np.abs(beta)) >= _STEP_TOL)
 
 
-def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = None) -> CoxFit:
+def _fit_stratified(t, e, Xa, strata) -> tuple[np.ndarray, tuple, tuple]:
+    """Newton-Raphson with step halving on the sum of the per-stratum Efron likelihoods.
+
+    Returns the estimate and ``(loglik, score, information)`` at it and at beta = 0.
+    Strata without events contribute nothing (their risk sets hold no event).
+    """
+    parts = []
+    for lev in pd.unique(pd.Series(strata)):
+        idx = np.flatnonzero(strata == lev)
+        if e[idx].sum() > 0:
+            parts.append((engine.layout(t[idx], e[idx]), Xa[idx]))
+
+    def terms(beta: np.ndarray):
+        got = [engine.efron_terms(lay, X, beta[None, :]) for lay, X in parts]
+        return (sum(float(g[0][0]) for g in got), sum(g[1][0] for g in got), sum(g[2][0] for g in got))
+
+    beta = np.zeros(Xa.shape[1])
+    at0 = cur = terms(beta)
+    for _ in range(MAX_ITER):
+        try:
+            step = np.linalg.solve(cur[2], cur[1])
+        except np.linalg.LinAlgError:
+            break
+        for _halving in range(30):
+            new = terms(beta + step)
+            if np.isfinite(new[0]) and new[0] >= cur[0] - 1e-12 * abs(cur[0]):
+                break
+            step = step / 2
+        beta, cur = beta + step, new
+        if np.max(np.abs(step) / (1.0 + np.abs(beta))) < 1e-12:
+            break
+    return beta, cur, at0
+
+
+def fit_cox(time, event, X, *, strata=None, conf_level: float = 0.95, eps: float | None = None) -> CoxFit:
     """Fit a Cox proportional hazards model with Efron's handling of ties.
 
     Parameters
@@ -240,6 +284,9 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
         Numeric predictors, no missing values (column names become the terms).
     conf_level : float, default 0.95
         Level of the Wald confidence intervals of the hazard ratios.
+    strata : array-like, optional
+        Stratum of each patient: one baseline hazard per stratum, coefficients shared, as
+        ``coxph(Surv ~ x + strata(s))``. Full convergence only (``eps`` must be None).
     eps : float, optional
         ``None`` (default) converges fully; ``1e-4`` reproduces ``rms::cph``'s
         stopping rule digit for digit (``coxph.fit(eps = 1e-4, iter.max = 10)``).
@@ -266,13 +313,21 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
     conf_level = check_conf_level(conf_level)
     t, e = check_time_event(time, event, require_events=True)
     Xa, terms = design_array(X, t.size)
-    lay = engine.layout(t, e)
-    f = engine.fit_batch(lay, Xa, eps=eps, max_iter=_RMS_MAX_ITER if eps is not None else MAX_ITER,
-                         final_terms=True)
-    beta = f.beta[0]
-    # score and information at the estimate itself (final_terms: not those of the last Newton iterate
-    # before the final step); coxph reports the variance at the estimate too
-    ll, score, info = f.loglik[0], f.score_final[0], f.information_final[0]
+    if strata is not None:
+        s_ = np.asarray(check_group(strata, t.size))
+        if eps is not None:
+            raise ValueError("a stratified fit converges fully: eps must be None")
+        beta, (ll, score, info), (ll0, u0, info0) = _fit_stratified(t, e, Xa, s_)
+    else:
+        s_ = None
+        lay = engine.layout(t, e)
+        f = engine.fit_batch(lay, Xa, eps=eps, max_iter=_RMS_MAX_ITER if eps is not None else MAX_ITER,
+                             final_terms=True)
+        beta = f.beta[0]
+        # score and information at the estimate itself (final_terms: not those of the last Newton iterate
+        # before the final step); coxph reports the variance at the estimate too
+        ll, score, info = f.loglik[0], f.score_final[0], f.information_final[0]
+        ll0, u0, info0 = f.loglik0[0], f.score0[0], f.information0[0]  # the engine starts from beta = 0
     moving = ~np.isfinite(beta) | (_moving(score, info, beta) if eps is None else False)
     converged = not bool(np.any(moving))
     p = len(terms)
@@ -289,7 +344,6 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
             "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se),
             "z": z, "p": 2.0 * stats.norm.sf(np.abs(z)),
         })
-    ll0, u0, info0 = f.loglik0[0], f.score0[0], f.information0[0]  # the engine starts from beta = 0
     ll = float(ll)
     try:
         score_chisq = float(u0 @ np.linalg.solve(info0, u0))
@@ -301,7 +355,7 @@ def fit_cox(time, event, X, *, conf_level: float = 0.95, eps: float | None = Non
         score_test=_test(score_chisq, p), loglik=ll, loglik_null=float(ll0), n=int(t.size),
         n_events=int(e.sum()), conf_level=conf_level, converged=converged,
         infinite=tuple(t_ for t_, m in zip(terms, np.broadcast_to(moving, beta.shape)) if m), eps=eps, X=Xa, time=t,
-        event=e,
+        event=e, strata=s_,
     )
 
 
@@ -443,6 +497,7 @@ def ph_test(fit: CoxFit, transform: str = "km") -> pd.DataFrame:
     Therneau TM, Grambsch PM. Modeling Survival Data: Extending the Cox Model.
     Springer 2000, ch. 6.
     """
+    fit._unstratified("The proportional-hazards test")
     t, e, X = fit.time, fit.event, fit.X
     if transform == "km":
         tt = 1.0 - km_left(t, e)

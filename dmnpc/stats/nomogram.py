@@ -401,6 +401,7 @@ def build_nomogram(fit: CoxFit, times: Sequence[float] = (12, 24),
     """
     if not isinstance(fit, CoxFit):
         raise ValueError("build_nomogram takes a fitted model from dmnpc.stats.cox.fit_cox")
+    fit._unstratified("A nomogram")
     if not fit.converged or not np.all(np.isfinite(fit.coef)):
         raise ValueError("the Cox model has non-finite coefficients (monotone likelihood: a predictor "
                          "separates the events?); no nomogram can be drawn")

@@ -251,12 +251,18 @@ class InteractionTest:
         return asdict(self)
 
 
-def interaction_test(time, event, treatment, strata) -> InteractionTest:
+def interaction_test(time, event, treatment, strata, *, stratified: bool = False) -> InteractionTest:
     """Likelihood-ratio test of treatment x stratum interaction (does the treatment effect differ?).
 
     Fits ``h(t) = h0(t) exp(b1 untreated + b2 other + b3 untreated x other)`` and the same model
     without ``b3`` (Efron ties); the LR statistic ``2 (l_full - l_reduced)`` is chi-square with
     1 df. ``exp(b3)`` is the ratio of the without-vs-with HRs (other stratum / reference stratum).
+
+    The two models answer different questions. ``stratified=False`` (one baseline hazard shared
+    by the strata, which differ by ``exp(b2)``): does the treatment HR differ, *assuming* the
+    strata's hazards are proportional to each other? ``stratified=True`` (``strata(other)``: one
+    baseline per stratum, no ``b2``): the same question without that assumption; its per-stratum
+    HRs are closer to separate fits within each stratum (:func:`hr_by_stratum`).
 
     Parameters
     ----------
@@ -296,9 +302,14 @@ def interaction_test(time, event, treatment, strata) -> InteractionTest:
                 raise ValueError(f"no events among patients {arm} in stratum {(oth if s else ref)!r}: "
                                  "the interaction is not estimable")
     X = pd.DataFrame({"untreated": untreated, "other": other, "interaction": untreated * other})
-    full = fit_cox(t, e, X)
-    red = fit_cox(t, e, X[["untreated", "other"]])
-    b, se = float(full.coef[2]), float(np.sqrt(full.vcov[2, 2]))
+    if stratified:
+        full = fit_cox(t, e, X[["untreated", "interaction"]], strata=other)
+        red = fit_cox(t, e, X[["untreated"]], strata=other)
+    else:
+        full = fit_cox(t, e, X)
+        red = fit_cox(t, e, X[["untreated", "other"]])
+    k = full.terms.index("interaction")
+    b, se = float(full.coef[k]), float(np.sqrt(full.vcov[k, k]))
     w = _wald(b, se)
     lr = float(2 * (full.loglik - red.loglik))
     b1 = float(full.coef[0])

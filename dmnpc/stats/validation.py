@@ -340,6 +340,7 @@ def validate_cox(fit: CoxFit, B: int = 200, seed: int | None = None, progress: b
     """
     if not isinstance(fit, CoxFit):
         raise ValueError("validate_cox takes a fitted model from dmnpc.stats.cox.fit_cox")
+    fit._unstratified("The bootstrap validation")
     if not fit.converged:
         raise ValueError("The Cox model has no finite maximum (monotone likelihood): there is nothing to validate.")
     if int(B) != B or B < 1:

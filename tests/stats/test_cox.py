@@ -318,3 +318,21 @@ def test_screen_reports_the_smaller_level_a_binary_hazard_ratio_rests_on():
     s = univariable_screen(df["t"], df["e"], df[["x", "z"]]).set_index("term")
     assert (s.loc["x", "n_smaller"], s.loc["x", "events_smaller"]) == (1, 1)
     assert np.isnan(s.loc["z", "n_smaller"]) and np.isnan(s.loc["z", "events_smaller"])  # not two-valued
+
+
+def test_stratified_fit_matches_coxph_strata():
+    """coxph(Surv ~ age + grade3 + nodes + hormon + strata(meno)) on gbsg (tests/reference/ref_strata.R)."""
+    ref = json.loads((HERE / "reference" / "strata.json").read_text())
+    g = GBSG.assign(grade3=(GBSG["grade"] == 3).astype(float))
+    fit = fit_cox(g["rfstime"], g["status"], g[ref["terms"]], strata=g["meno"])
+    _close(fit.coef, ref["coef"])
+    _close(fit.summary["se"], ref["se"])
+    _close([fit.loglik_null, fit.loglik], ref["loglik"])
+    _close([fit.score_test["chisq"], fit.wald_test["chisq"]], [ref["score_chisq"], ref["wald_chisq"]])
+    with pytest.raises(ValueError, match="needs an unstratified model"):
+        fit.predict_survival(12.0)
+    with pytest.raises(ValueError, match="needs an unstratified model"):
+        ph_test(fit)
+    # one stratum is the unstratified model
+    one = fit_cox(g["rfstime"], g["status"], g[ref["terms"]], strata=np.zeros(len(g)))
+    _close(one.coef, fit_cox(g["rfstime"], g["status"], g[ref["terms"]]).coef, rtol=1e-9)

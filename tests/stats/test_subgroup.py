@@ -181,3 +181,13 @@ def test_errors():
     two = pd.concat([tiny().assign(s="low"), tiny().assign(s="high", event=[1, 1, 0, 0])], ignore_index=True)
     with pytest.raises(ValueError, match="no events among patients without treatment in stratum 'high'"):
         interaction_test(two["time"], two["event"], two["trt"], two["s"])
+
+
+def test_stratified_interaction_matches_r(gbsg):
+    """coxph(Surv ~ nohormon + nohormon:high + strata(high)) vs without the interaction (ref_strata.R)."""
+    R = json.loads((HERE / "reference" / "strata.json").read_text())["interaction"]
+    score = gbsg["nodes"] + gbsg["size"] / 10
+    g = risk_groups(score, "median")
+    it = interaction_test(gbsg["rfstime"], gbsg["status"], gbsg["hormon"], g, stratified=True)
+    for k in ("ratio", "lower", "upper", "lr_chisq", "p", "hr_reference", "hr_other"):
+        assert getattr(it, k) == pytest.approx(R[k], rel=1e-6), k
