@@ -63,7 +63,7 @@ def test_every_chapter_builds_when_the_arms_cannot_be_compared(built_all_lrrt):
     assert "not estimable: no patient is in the Without LRRT group" in _text(built_all_lrrt, "survival")
     risk = _text(built_all_lrrt, "risk")
     assert "only one arm in this stratum: no comparison possible" in risk
-    assert "The interaction test cannot be estimated" in risk
+    assert "The treatment x cohort interaction is not estimable" in risk
     # what does not depend on the arms is still computed
     assert "Not estimable on this cohort" not in _text(built_all_lrrt, "nomogram")
 
