@@ -25,7 +25,7 @@ from dmnpc.stats.km import KMResult
 from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
-__all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
+__all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "panel_title", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
            "plot_nomogram", "plot_flow", "plot_cut_distribution", "not_estimable"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
@@ -49,6 +49,22 @@ def readable_pt(fig, pt: float = MIN_DISPLAY_PT, margin: float = 1.08) -> float:
     axes, which widen the saved, tightly cropped image beyond the figure).
     """
     return float(pt) * max(1.0, margin * float(fig.get_figwidth()) / DISPLAY_WIDTH_IN)
+
+
+def panel_title(ax: Axes, text: str, size: float = 10.0) -> Axes:
+    """A panel's title, left-aligned, readable on the page and wrapped to the panel's width.
+
+    A title wider than its panel (a long "not estimable: reason") would widen the saved image
+    and so shrink every text of the figure on the page; wrapping keeps it inside.
+    """
+    import textwrap
+
+    fig = ax.figure
+    pt = readable_pt(fig, size)
+    width_in = ax.get_position().width * fig.get_figwidth()
+    chars = max(20, int(width_in * 72 / (0.55 * pt)))   # about 0.55 em per character
+    ax.set_title(textwrap.fill(str(text), chars), loc="left", fontsize=pt)
+    return ax
 
 
 def set_style() -> None:
