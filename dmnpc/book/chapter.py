@@ -21,7 +21,7 @@ from dmnpc.paper.variables import LABELS, SEED, TERM_LABELS
 # SEED is dmnpc.paper.variables.SEED, re-exported for the chapters (not a second definition).
 __all__ = ["SEED", "setup", "results", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "pct",
            "months", "hr_text", "hr_table", "km_curves", "compare_table", "pretty_arms", "tolerance_text",
-           "not_estimable", "unavailable", "text", "result_text", "reason_table", "table_text"]
+           "not_estimable", "unavailable", "text", "result_text", "reason_table", "table_text", "verdict"]
 
 
 def cohort_label(df: pd.DataFrame) -> str:
@@ -74,15 +74,26 @@ def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, (float, np.floating)) and math.isnan(x))
 
 
+def _plain(reason: str) -> str:
+    """A reason in the reader's words: a Python list of codes (``['multiple_lesions']``) becomes their labels."""
+    import re
+
+    def labels(m) -> str:
+        codes = re.findall(r"'([^']*)'", m.group(0))
+        return ", ".join(LABELS.get(c) or TERM_LABELS.get(c, c) for c in codes)
+
+    return re.sub(r"\[\s*'[^'\]]*'(?:\s*,\s*'[^'\]]*')*\s*\]", labels, str(reason))
+
+
 def not_estimable(reason: str) -> str:
     """The words a page prints in place of a number, table or figure a cohort does not allow."""
-    return f"not estimable: {reason}" if reason else "not estimable"
+    return f"not estimable: {_plain(reason)}" if reason else "not estimable"
 
 
 def unavailable(what: str, reason: str) -> str:
     """A MyST note saying that ``what`` cannot be estimated on this cohort, and why."""
     return (":::{admonition} Not estimable on this cohort\n:class: note\n"
-            f"{what} cannot be estimated: {reason}.\n:::")
+            f"{what} cannot be estimated: {_plain(reason)}.\n:::")
 
 
 def result_text(results: dict[str, Any], key: str, fmt=str) -> str:
@@ -95,7 +106,7 @@ def result_text(results: dict[str, Any], key: str, fmt=str) -> str:
 
 def reason_table(reason: str) -> str:
     """A one-cell Markdown table saying why a table is not estimable (keeps the numbered table and its label)."""
-    return pd.DataFrame({"Not estimable on this cohort": [reason]}).to_markdown(index=False)
+    return pd.DataFrame({"Not estimable on this cohort": [_plain(reason)]}).to_markdown(index=False)
 
 
 def table_text(est: Any, fmt) -> str:
@@ -256,3 +267,94 @@ def pretty_arms(wide: pd.DataFrame) -> pd.DataFrame:
         elif len(parts) == 2 and parts[1] == "P":
             ren[c] = f"{LABELS.get(parts[0], parts[0])}: P"
     return wide.rename(columns=ren).fillna("")
+
+
+def _note(notes: dict[str, str], *prefixes: str) -> str:
+    """The first reason noted for a key equal to, or under, one of ``prefixes``."""
+    for pre in prefixes:
+        for k, v in notes.items():
+            if k == pre or k.startswith(pre + "."):
+                return v
+    return ""
+
+
+def _are(n: int) -> str:
+    return "is" if n == 1 else "are"
+
+
+def _claim(results: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """An HR record of the results, or None when it is not estimable."""
+    from dmnpc.paper.fidelity import lookup
+
+    rec = lookup(results, key)
+    if not isinstance(rec, dict) or any(_missing(rec.get(k)) for k in ("hr", "lower", "upper", "p")):
+        return None
+    return rec
+
+
+def verdict(results: dict[str, Any]) -> list[str]:
+    """The book's verdict in brief, one Markdown sentence per finding, each generated from its number.
+
+    Reads the cohort's results dictionary (:func:`results`), the fidelity table of every published
+    number (:mod:`dmnpc.paper.fidelity`) and the audit of the published tables
+    (:mod:`dmnpc.paper.audit`, the same on every cohort). Each sentence links to the chapter that
+    shows the evidence; a number the cohort does not allow says "not estimable" and why.
+    """
+    from dmnpc.paper import audit, fidelity, published
+    from dmnpc.paper.variables import OS_TERMS
+
+    notes = results.get("notes", {})
+    out = []
+    fs = fidelity.summary(fidelity.fidelity(results))
+    out.append(f"**Reproduction.** Of the {fs['compared']} published numbers a cohort can be compared on, "
+               f"{fs['within']} are within the tolerance declared before any cohort was analysed and "
+               f"{fs['missed']} {_are(fs['missed'])} not ({{ref}}`reproduction`).")
+    checks = audit.audit_counts()
+    mc = audit.p_value_match_counts()
+    out.append(f"**Audit of the published tables.** {int((~checks['ok']).sum())} of {len(checks)} arithmetic and "
+               f"wording checks fail; of the {mc['n']} printed P values of Tables 1 and 2, {mc['fisher']} are "
+               f"Fisher's exact test and {mc['chi2']} the chi-square test the Methods name ({{ref}}`audit`).")
+    # claim 1: five independent prognostic factors for OS
+    ps = [results.get("cox_os", {}).get(t, {}).get("p") for t in OS_TERMS]
+    known = [p for p in ps if not _missing(p)]
+    if known:
+        k = sum(p < 0.05 for p in known)
+        word = "stands" if k == len(OS_TERMS) else "does not stand"
+        out.append(f"**Claim: five independent prognostic factors for OS** - {word} on this cohort: {k} of "
+                   f"{len(OS_TERMS)} factors have P < 0.05 in the multivariable Cox model ({{ref}}`prognostic`).")
+    else:
+        out.append("**Claim: five independent prognostic factors for OS** - "
+                   f"{not_estimable(_note(notes, 'cox_os'))} ({{ref}}`prognostic`).")
+    # claim 2: the nomogram's C-index
+    c = results.get("nomogram", {}).get("c_index")
+    pub = published.numbers().set_index("key")["value"]
+    if _missing(c):
+        out.append(f"**Claim: the nomogram discriminates well (C-index {pub['nomogram.c_index']:.3f})** - "
+                   f"{not_estimable(_note(notes, 'nomogram.c_index', 'nomogram'))} ({{ref}}`validation`).")
+    else:
+        same = published.within_tolerance("nomogram.c_index", float(c))
+        out.append(f"**Claim: the nomogram discriminates well (C-index {pub['nomogram.c_index']:.3f})** - "
+                   f"{'reproduced' if same else 'not reproduced'}: the C-index on this cohort is {float(c):.3f}, "
+                   "measured on the very patients the model was fitted to, so it is optimistic "
+                   "({ref}`validation` corrects it by the bootstrap).")
+    # claim 3: LRRT helps high-risk patients, not low-risk ones
+    hi, lo = _claim(results, "lrrt_in_high"), _claim(results, "lrrt_in_low")
+    if hi is None:
+        out.append("**Claim: high-risk patients benefit from LRRT** - "
+                   f"{not_estimable(_note(notes, 'lrrt_in_high'))} ({{ref}}`risk`).")
+    else:
+        word = "stands" if hi["hr"] > 1 and hi["p"] < 0.05 else "does not stand"
+        out.append(f"**Claim: high-risk patients benefit from LRRT** - {word} as a comparison: the hazard ratio of death "
+                   f"without against with LRRT in the high-risk cohort is {hr_text(hi)} ({{ref}}`risk`). It compares patients "
+                   "chosen for radiotherapy with those who were not, so it is not a treatment effect "
+                   "({ref}`survival`).")
+    ip = results.get("risk", {}).get("interaction_p")
+    if lo is None or _missing(ip):
+        out.append("**Claim: LRRT matters in high-risk but not in low-risk patients** - "
+                   f"{not_estimable(_note(notes, 'risk.interaction_p', 'lrrt_in_low'))} ({{ref}}`risk`).")
+    else:
+        word = "not supported" if ip >= 0.05 else "supported"
+        out.append(f"**Claim: LRRT matters in high-risk but not in low-risk patients** - {word}: in the low-risk "
+                   f"cohort the hazard ratio is {hr_text(lo)}, and the test of whether the effect differs "
+                   f"between the risk groups (interaction) gives {p_text(ip)} ({{ref}}`risk`).")
+    return out

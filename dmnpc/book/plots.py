@@ -25,7 +25,7 @@ from dmnpc.stats.km import KMResult
 from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
-__all__ = ["PALETTE", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
+__all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "panel_title", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
            "plot_nomogram", "plot_flow", "plot_cut_distribution", "not_estimable"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
@@ -33,9 +33,50 @@ PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00
                             "#000000")
 
 
+#: Width, in inches at the browser's 96 CSS px per inch, at which the book shows a figure that is
+#: wider than its column (a 1280-px window: 660 px; the browser test measures it on every page).
+DISPLAY_WIDTH_IN: float = 660 / 96
+
+#: Smallest size, in points on the reader's screen, of the text of a figure drawn here.
+MIN_DISPLAY_PT: float = 9.0
+
+
+def readable_pt(fig, pt: float = MIN_DISPLAY_PT, margin: float = 1.08) -> float:
+    """Font size (points in the figure) that shows as at least ``pt`` points on the page.
+
+    A figure wider than :data:`DISPLAY_WIDTH_IN` is scaled down to the column, and its text with
+    it; this returns ``pt`` enlarged by that factor (``margin`` covers labels drawn outside the
+    axes, which widen the saved, tightly cropped image beyond the figure).
+    """
+    return float(pt) * max(1.0, margin * float(fig.get_figwidth()) / DISPLAY_WIDTH_IN)
+
+
+def panel_title(ax: Axes, text: str, size: float = 10.0) -> Axes:
+    """A panel's title, left-aligned, readable on the page and wrapped to the panel's width.
+
+    A title wider than its panel (a long "not estimable: reason") would widen the saved image
+    and so shrink every text of the figure on the page; wrapping keeps it inside.
+    """
+    import textwrap
+
+    fig = ax.figure
+    pt = readable_pt(fig, size)
+    width_in = ax.get_position().width * fig.get_figwidth()
+    chars = max(20, int(width_in * 72 / (0.55 * pt)))   # about 0.55 em per character
+    ax.set_title(textwrap.fill(str(text), chars), loc="left", fontsize=pt)
+    return ax
+
+
 def set_style() -> None:
-    """The book's figure style: the palette, readable fonts, no top/right spines."""
+    """The book's figure style: the palette, readable fonts, no top/right spines, SVG output.
+
+    In a notebook kernel, figures are rendered as SVG (text drawn as paths, ids fixed by a salt, no
+    date), so they stay sharp at any zoom and the browser test can read every text's size from the
+    file the reader's browser shows.
+    """
     mpl.rcParams.update({
+        "svg.fonttype": "path",
+        "svg.hashsalt": "dmnpc",
         "figure.dpi": 110,
         "savefig.dpi": 200,
         "font.size": 10,
@@ -46,6 +87,15 @@ def set_style() -> None:
         "axes.prop_cycle": mpl.cycler(color=list(PALETTE)),
         "legend.frameon": False,
     })
+    try:
+        from IPython import get_ipython
+
+        if get_ipython() is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            set_matplotlib_formats("svg", metadata={"Date": None})
+    except ImportError:  # pragma: no cover - plotting outside IPython
+        pass
 
 
 def plot_km(km_by_group: Mapping[str, KMResult] | KMResult, ax=None, at_risk: bool = True,
@@ -84,6 +134,7 @@ def plot_km(km_by_group: Mapping[str, KMResult] | KMResult, ax=None, at_risk: bo
         raise ValueError("nothing to draw: give at least one Kaplan-Meier result")
     if ax is None:
         _, ax = plt.subplots(figsize=(6.5, 4.5))
+    fs = readable_pt(ax.figure)
     tmax = 0.0
     for i, (label, km) in enumerate(km_by_group.items()):
         tab = km.table
@@ -101,12 +152,13 @@ def plot_km(km_by_group: Mapping[str, KMResult] | KMResult, ax=None, at_risk: bo
         tmax = max(tmax, float(x.max()))
     ax.set_xlim(0, tmax * 1.02 if tmax > 0 else 1)
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel, fontsize=fs)
+    ax.set_ylabel(ylabel, fontsize=fs)
+    ax.tick_params(labelsize=fs)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=fs)
     if len(km_by_group) > 1 or "All patients" not in km_by_group:
-        ax.legend(frameon=False, loc="lower left")
+        ax.legend(frameon=False, loc="lower left", fontsize=fs)
     if at_risk:
         if risk_times is None:
             risk_times = ax.get_xticks()
@@ -116,22 +168,25 @@ def plot_km(km_by_group: Mapping[str, KMResult] | KMResult, ax=None, at_risk: bo
         # offsets in points below the x axis, so the table keeps its place when the figure is
         # resized or tight_layout() moves the axes (it includes these texts in the layout)
         trans = blended_transform_factory(ax.transData, ax.transAxes)
-        base = 40.0
+        # the rows of the table are ``fs`` points high: every number reads at >= MIN_DISPLAY_PT on the page
+        base = 2.9 * fs + 6.0
         ax.annotate("Number at risk", xy=(0.0, 0.0), xycoords="axes fraction", xytext=(0, -base),
-                    textcoords="offset points", ha="left", va="top", fontsize=9, fontweight="bold")
+                    textcoords="offset points", ha="left", va="top", fontsize=fs, fontweight="bold",
+                    gid="dmnpc-at-risk-title")
         for i, (label, km) in enumerate(km_by_group.items()):
             tab = km.table
             tt = tab["time"].to_numpy()
             nr = tab["n_risk"].to_numpy()
-            dy = -(base + 13.0 * (i + 1))
-            ax.annotate(str(label), xy=(0.0, 0.0), xycoords="axes fraction", xytext=(-14, dy),
-                        textcoords="offset points", ha="right", va="top", fontsize=8,
-                        color=colors[i % len(colors)])
-            for rt in risk_times:
+            dy = -(base + 1.45 * fs * (i + 1))
+            ax.annotate(str(label), xy=(0.0, 0.0), xycoords="axes fraction", xytext=(-1.5 * fs, dy),
+                        textcoords="offset points", ha="right", va="top", fontsize=fs,
+                        color=colors[i % len(colors)], gid=f"dmnpc-at-risk-label-{i}")
+            for k, rt in enumerate(risk_times):
                 j = int(np.searchsorted(tt, rt, side="left"))
                 n = int(nr[j]) if j < len(tt) else 0
                 ax.annotate(str(n), xy=(rt, 0.0), xycoords=trans, xytext=(0, dy),
-                            textcoords="offset points", ha="center", va="top", fontsize=8)
+                            textcoords="offset points", ha="center", va="top", fontsize=fs,
+                            gid=f"dmnpc-at-risk-{i}-{k}")
     return ax
 
 def plot_forest(summary_df: pd.DataFrame, ax=None, labels: dict | None = None,
@@ -186,7 +241,7 @@ def plot_forest(summary_df: pd.DataFrame, ax=None, labels: dict | None = None,
         txt = f"{r.hr:.2f} ({r.lower:.2f}-{r.upper:.2f})"
         if "p" in s.columns and pd.notna(r.get("p")):
             txt += f"  P={r.p:.3f}" if r.p >= 0.001 else "  P<0.001"
-        ax.text(1.03, yi, txt, transform=trans, va="center", ha="left", fontsize=8)
+        ax.text(1.03, yi, txt, transform=trans, va="center", ha="left", fontsize=MIN_DISPLAY_PT)
     ax.set_ylim(-0.7, len(s) - 0.3)
     if title:
         ax.set_title(title)
@@ -227,7 +282,7 @@ def plot_roc(roc_df: pd.DataFrame, cut: CutResult | None = None, ax=None, color:
         ax.plot(1 - cut.specificity, cut.sensitivity, "o", color="#D55E00", ms=7)
         ax.annotate(f"cut {cut.threshold:g}\nsens {cut.sensitivity:.2f}, spec {cut.specificity:.2f}",
                     (1 - cut.specificity, cut.sensitivity), textcoords="offset points",
-                    xytext=(10, -28), fontsize=8)
+                    xytext=(10, -28), fontsize=MIN_DISPLAY_PT)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.01)
     ax.set_aspect("equal")
@@ -401,13 +456,20 @@ def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fonts
     nrows = 2 + len(nom.terms) + int(show_lp) + len(nom.times)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 0.55 * nrows + 0.6))
+    fontsize = max(float(fontsize), readable_pt(ax.figure))
     W = nom.max_points
-    tp_max = max(nom.total_points_axis)
+    # the Total points axis ends at the highest score a patient can reach (every term at its
+    # maximum), drawn as wide as the Points axis; ticks beyond it would be stray
+    tp_max = float(sum(max(t.points) for t in nom.terms)) if nom.terms else W
     comp = W / tp_max  # total points -> drawing x
     char_w = 0.0125 * W * fontsize / 9  # approximate label character width in x units
 
     def axis_row(y, title, xs, labels, **kw) -> None:
         _axis_row(ax, y, title, xs, labels, width=W, fontsize=fontsize, **kw)
+
+    def inside(v) -> np.ndarray:
+        v = np.asarray(v, dtype=float)
+        return (v >= -1e-9) & (v <= tp_max * (1 + 1e-9))
 
     y = 0.0
     step = 10 if W >= 50 else W / 5
@@ -419,8 +481,11 @@ def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fonts
         y -= 1
         _term_row(axis_row, y, t, char_w)
     y -= 1
-    tps = np.asarray(nom.total_points_axis)
-    mids = (tps[:-1] + tps[1:]) / 2 * comp
+    tps = np.asarray(nom.total_points_axis, dtype=float)
+    tps = tps[inside(tps)]
+    mids = (tps[:-1] + tps[1:]) / 2
+    mids = np.r_[mids, tps[-1] + (tps[-1] - tps[-2]) / 2] if len(tps) > 1 else mids
+    mids = mids[inside(mids)] * comp
     axis_row(y, "Total points", tps * comp, [f"{v:g}" for v in tps], line=(0, W), minor=mids)
     if show_lp:
         y -= 1
@@ -433,13 +498,15 @@ def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fonts
     for t, lab in zip(nom.times, nom.time_labels):
         y -= 1
         tk = nom.survival_ticks[nom.survival_ticks["time"] == t]
+        tk = tk[inside(tk["total_points"])]
         if len(tk) == 0:
             continue
         x = tk["total_points"].to_numpy() * comp
         labs = [f"{v:g}" for v in tk["survival"].to_numpy()]
         keep = _thin(list(x), labs, char_w)
         dropped = [x[i] for i in range(len(x)) if i not in keep]
-        axis_row(y, lab, x[keep], [labs[i] for i in keep], minor=dropped)
+        # the line joins every tick, labelled or not, so no tick stands apart from its axis
+        axis_row(y, lab, x[keep], [labs[i] for i in keep], minor=dropped, line=(float(x.min()), float(x.max())))
     ax.set_xlim(-0.02 * W, 1.03 * W)
     ax.set_ylim(y - 0.6, 0.7)
     ax.axis("off")
@@ -476,7 +543,7 @@ def plot_flow(counts: pd.DataFrame, ax: Axes | None = None) -> Axes:
             px, py = pos[r.parent]
             ax.annotate("", xy=(x, y + 0.09), xytext=(px, py - 0.09),
                         arrowprops={"arrowstyle": "->", "color": "0.3"})
-        ax.text(x, y, f"{r.label}\nn = {r.n}", ha="center", va="center", fontsize=9,
+        ax.text(x, y, f"{r.label}\nn = {r.n}", ha="center", va="center", fontsize=readable_pt(ax.figure),
                 bbox={"boxstyle": "round,pad=0.4", "fc": "#EAF2FA", "ec": PALETTE[0]})
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
