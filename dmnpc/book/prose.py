@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
-from dmnpc.book.chapter import not_estimable, p_text
+from dmnpc.book.chapter import hr_text, not_estimable, p_text
 
 __all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence", "interaction_sentence",
-           "absolute_sentence"]
+           "absolute_sentence", "multivariable_count_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
 
 #: The paper's significance level ("A two-sided P < 0.05 was considered to indicate statistical significance").
 ALPHA = 0.05
@@ -62,6 +62,21 @@ def significant_count_sentence(n_significant: int, n_terms: int, n_flagged: int,
     return text + "."
 
 
+def multivariable_count_sentence(n_significant: int, n_terms: int, flagged: list[str], what: str = "OS") -> str:
+    """'In the OS model, k of the n terms have P < 0.05 with HR > 1', leaving out uninterpretable terms.
+
+    ``flagged`` lists the display labels of terms whose smaller group is too small to interpret;
+    ``n_significant`` counts the interpretable terms with P < 0.05 and HR > 1.
+    """
+    kept = n_terms - len(flagged)
+    text = (f"In the {what} model, {n_significant} of the {kept} interpretable terms "
+            f"{'has' if n_significant == 1 else 'have'} P < {ALPHA:g} with HR > 1")
+    if flagged:
+        text += (f"; {', '.join(flagged)} {'is' if len(flagged) == 1 else 'are'} set aside as uninterpretable, "
+                 "because the hazard ratio rests on a handful of patients")
+    return text
+
+
 def _ratio_text(it) -> str:
     return f"{it.ratio:.2f} (95% CI {it.lower:.2f} to {it.upper:.2f}; likelihood-ratio {p_text(it.p)})"
 
@@ -102,3 +117,50 @@ def absolute_sentence(surv: dict, horizon: float = 24.0) -> str:
     return (f"On the absolute scale, {horizon:g}-month overall survival was " + "; ".join(parts) + ". With the "
             "same hazard ratio in every patient the absolute difference is larger where survival is lower, so a "
             "larger absolute gain in the high-risk cohort is expected even without any effect modification.")
+
+
+def hazard_change(rec: dict | None, reason: str = "") -> str:
+    """'higher by a factor of 2.41 (95% CI ...)' or 'lower (hazard ratio 0.45, ...)' from an HR record.
+
+    The direction word comes from the point estimate; whether the interval excludes 1 is said
+    by its P value, which the text always carries.
+    """
+    if rec is None or _missing(rec.get("hr")):
+        return not_estimable(reason)
+    hr = float(rec["hr"])
+    if hr > 1:
+        return f"higher by a factor of {hr_text(rec)}"
+    if hr < 1:
+        return f"lower (hazard ratio {hr_text(rec)})"
+    return f"unchanged (HR {hr_text(rec)})"
+
+
+def lrrt_hr_sentence(records: dict, reasons: dict | None = None) -> str:
+    """Hazard of death without vs with LRRT in each risk cohort, its direction generated from each HR.
+
+    ``records`` maps cohort code ("high", "low") -> HR record ``{hr, lower, upper, p}`` or None;
+    ``reasons`` maps cohort code -> why it is not estimable.
+    """
+    reasons = reasons or {}
+    parts = [f"{hazard_change(rec, reasons.get(c, ''))} in the {c}-risk cohort" for c, rec in records.items()]
+    return "Without LRRT, the hazard of death was " + " and ".join(parts) + "."
+
+
+def selection_sentence(surv_lrrt: float | None, surv_no: float | None, horizon: float = 24.0) -> str:
+    """What survivor-treatment selection does to the LRRT comparison, given which arm fared better.
+
+    Selection (only patients who lived long enough could receive LRRT) favours the LRRT arm. When
+    that arm survived better, part of its advantage may be selection; when it survived worse,
+    selection cannot explain the gap.
+    """
+    if _missing(surv_lrrt) or _missing(surv_no):
+        return (f"The {horizon:g}-month survival of one arm is not estimable, so the direction of the gap "
+                "cannot be read; whatever it is, selection favours the LRRT arm.")
+    if surv_lrrt > surv_no:
+        return ("On this cohort the LRRT arm survived longer, and part of that gap may be selection, "
+                "not treatment effect.")
+    if surv_lrrt < surv_no:
+        return ("On this cohort the LRRT arm survived less long; selection favours the LRRT arm, so it cannot "
+                "explain this gap.")
+    return (f"On this cohort both arms have the same {horizon:g}-month survival, although selection favours the "
+            "LRRT arm.")

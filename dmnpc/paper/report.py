@@ -159,6 +159,21 @@ def _cox_sections(b: _Builder, df: pd.DataFrame) -> None:
         b.section(f"cox_{key}", {t: _hr(None) for t in terms}, lambda k=key: _cox_summary(analysis.multivariable(df, k)))
 
 
+def _ph_section(b: _Builder, df: pd.DataFrame) -> None:
+    """The global proportional-hazards test of the multivariable OS model (``cox.zph``'s GLOBAL row)."""
+    from dmnpc.stats import cox
+
+    def glob(fit):
+        return cox.ph_test(analysis.converged(fit)).set_index("term").loc["GLOBAL"]
+
+    est = analysis.estimate(lambda: glob(analysis.multivariable(df, "os")))
+    b.out["ph_os"] = {
+        "global_chi2": b.take("ph_os.global_chi2", est, lambda g: g["chisq"]),
+        "global_df": b.take("ph_os.global_df", est, lambda g: g["df"]),
+        "global_p": b.take("ph_os.global_p", est, lambda g: g["p"]),
+    }
+
+
 def _nomogram_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate) -> None:
     from dmnpc.stats import discrimination, nomogram
 
@@ -298,6 +313,7 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
     _table1_section(b, df)
     fitted = analysis.estimate(analysis.os_nomogram, df)   # fitted once, shared by the sections below
     _cox_sections(b, df)
+    _ph_section(b, df)
     _nomogram_section(b, df, fitted)
     st = analysis.stratify(df, scores=fitted.value[2]) if fitted.ok else None
     if not fitted.ok:

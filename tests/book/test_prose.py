@@ -65,3 +65,43 @@ def test_absolute_sentence_reports_both_cohorts_and_the_difference():
     s = prose.absolute_sentence({"high": (0.50, 0.30), "low": (0.95, None)})
     assert "50.0% with and 30.0% without LRRT in the high-risk cohort (a difference of 20.0 percentage points)" in s
     assert "in the low-risk cohort it is not estimable" in s
+
+
+def _rec(hr, lo, hi, p):
+    return {"hr": hr, "lower": lo, "upper": hi, "p": p}
+
+
+@pytest.mark.parametrize("hr, word", [(2.41, "higher by a factor of 2.41 (95% CI"), (1.0001, "higher by a factor of 1.00"),
+                                      (0.45, "lower (hazard ratio 0.45 (95% CI"), (0.9999, "lower (hazard ratio 1.00")])
+def test_hazard_change_direction_follows_the_hr(hr, word):
+    assert prose.hazard_change(_rec(hr, hr / 2, hr * 2, 0.04)).startswith(word)
+
+
+def test_hazard_change_at_one_and_missing():
+    assert prose.hazard_change(_rec(1.0, 0.5, 2.0, 1.0)).startswith("unchanged")
+    assert prose.hazard_change(_rec(None, None, None, None), "no deaths") == "not estimable: no deaths"
+    assert prose.hazard_change(None, "one arm") == "not estimable: one arm"
+
+
+def test_lrrt_hr_sentence_each_cohort_its_own_direction():
+    s = prose.lrrt_hr_sentence({"high": _rec(0.45, 0.22, 0.93, 0.031), "low": _rec(1.8, 0.6, 5.4, 0.3)})
+    assert s == ("Without LRRT, the hazard of death was lower (hazard ratio 0.45 (95% CI 0.22 to 0.93, P = 0.031)) in "
+                 "the high-risk cohort and higher by a factor of 1.80 (95% CI 0.60 to 5.40, P = 0.300) in the "
+                 "low-risk cohort.")
+
+
+@pytest.mark.parametrize("with_, without, phrase", [(0.73, 0.36, "survived longer, and part of that gap may be selection"),
+                                                    (0.25, 0.38, "survived less long; selection favours the LRRT arm, so it cannot"),
+                                                    (0.5, 0.5, "both arms have the same 24-month survival"),
+                                                    (None, 0.5, "not estimable")])
+def test_selection_sentence_follows_which_arm_did_better(with_, without, phrase):
+    assert phrase in prose.selection_sentence(with_, without)
+
+
+@pytest.mark.parametrize("n_sig, flagged, expected", [
+    (5, [], "In the OS model, 5 of the 5 interpretable terms have P < 0.05 with HR > 1"),
+    (1, ["Age ≥ 50 vs < 50"], "In the OS model, 1 of the 4 interpretable terms has P < 0.05 with HR > 1; Age ≥ 50 vs "
+                              "< 50 is set aside as uninterpretable, because the hazard ratio rests on a handful of patients"),
+])
+def test_multivariable_count_sentence(n_sig, flagged, expected):
+    assert prose.multivariable_count_sentence(n_sig, 5, flagged) == expected
