@@ -10,6 +10,7 @@ enforces it). Modules are named by topic:
 ``discrimination``  Harrell's and Uno's C, IPCW time-dependent AUC and ROC
 ``roc``             ROC curves and Youden-optimal cut points (binary and time-dependent), their bootstrap
 ``calibration``     grouped (KM) and smooth calibration at a horizon, with bootstrap correction
+``utility``         at a horizon: decision-curve net benefit (KM), IPCW Brier score and IPA, O/E ratio
 ``validation``      optimism bootstrap of a Cox model (``rms::validate``)
 ``nomogram``        points nomogram of a Cox fit (``rms::nomogram``)
 ``contingency``     chi-square, Yates and Fisher (Freeman-Halton) tests of a contingency table
