@@ -11,6 +11,7 @@ enforces it). Modules are named by topic:
 ``roc``             ROC curves and Youden-optimal cut points (binary and time-dependent), their bootstrap
 ``calibration``     grouped (KM) and smooth calibration at a horizon, with bootstrap correction
 ``utility``         at a horizon: decision-curve net benefit (KM), IPCW Brier score and IPA, O/E ratio
+``samplesize``      minimum sample size for a survival model (Riley et al.), Cox-Snell R2, heuristic shrinkage
 ``validation``      optimism bootstrap of a Cox model (``rms::validate``)
 ``nomogram``        points nomogram of a Cox fit (``rms::nomogram``)
 ``contingency``     chi-square, Yates and Fisher (Freeman-Halton) tests of a contingency table

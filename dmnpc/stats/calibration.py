@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dmnpc.stats import _engine as cf
-from dmnpc.stats._validate import check_horizon, check_time_event, z_value
+from dmnpc.stats._validate import check_horizon, check_probability, check_time_event, z_value
 from dmnpc.stats.cox import CoxFit
 from dmnpc.stats.km import km_at
 from dmnpc.stats.validation import _one_blas_thread, bootstrap_frequencies
@@ -51,15 +51,6 @@ def _survival_from_fit(lay, X, beta, horizon, w=None):
     lp = np.atleast_2d(beta) @ X.T  # (B, n)
     H0 = cf.efron_baseline_cumhaz(lay, lp, horizon, w)
     return np.exp(-H0[:, None] * np.exp(lp))
-
-
-def _check_pred(pred, n: int) -> np.ndarray:
-    p = np.asarray(pred, dtype=float).ravel()
-    if p.size != n:
-        raise ValueError(f"There are {p.size} predicted survival values but {n} patients.")
-    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
-        raise ValueError("Predicted survival values must be probabilities between 0 and 1.")
-    return p
 
 
 def _rms_cuts(pred: np.ndarray, m: int) -> np.ndarray:
@@ -162,7 +153,7 @@ def calibration_km(
     """
     t, e = check_time_event(time, event, require_events=True)
     h = check_horizon(horizon, t)
-    pred = _check_pred(pred, t.size)
+    pred = check_probability(pred, t.size, "predicted survival")
     if int(m) != m or m < 2:
         raise ValueError(f"m (patients per group) must be an integer of at least 2, got {m!r}.")
     cuts = _rms_cuts(pred, int(m)) if cuts is None else np.asarray(cuts, float)
@@ -357,7 +348,7 @@ def calibration_smooth(pred, time, event, horizon: float, nk: int = 3, eps: floa
     """
     t, e = check_time_event(time, event, require_events=True)
     h = check_horizon(horizon, t)
-    p = _check_pred(pred, t.size)
+    p = check_probability(pred, t.size, "predicted survival")
     if np.any((p <= 0) | (p >= 1)):
         raise ValueError("Predicted survival must lie strictly between 0 and 1 for a smooth calibration curve.")
     cll = np.log(-np.log(p))  # = log(-log(1 - predicted risk))

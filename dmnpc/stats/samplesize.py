@@ -81,11 +81,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 from scipy import optimize
 
-from dmnpc.stats._validate import check_conf_level, check_horizon, z_value
+from dmnpc.stats._validate import (check_conf_level, check_count, check_fraction, check_horizon, check_number,
+                                   check_positive, z_value)
 
 __all__ = ["SurvivalSampleSize", "riley_survival", "min_n_for_shrinkage", "expected_shrinkage",
            "cox_snell_r2", "max_cox_snell_r2", "heuristic_shrinkage", "adjusted_cox_snell_r2",
@@ -101,41 +101,8 @@ SHRINKAGE_NOT_ESTIMABLE = ("the likelihood-ratio chi-square does not exceed its 
 CONSERVATIVE_FRACTION = 0.15
 
 
-# ----------------------------------------------------------------------------- checks (one wording each)
-def _check_number(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, Real):
-        raise ValueError(f"the {name} must be a number, got {x!r}")
-    v = float(x)
-    if not math.isfinite(v):
-        raise ValueError(f"the {name} must be a finite number, got {x!r}")
-    return v
-
-
-def _check_positive(x, name: str) -> float:
-    v = _check_number(x, name)
-    if v <= 0:
-        raise ValueError(f"the {name} must be positive, got {x!r}")
-    return v
-
-
-def _check_fraction(x, name: str, example: str) -> float:
-    v = _check_number(x, name)
-    if not 0.0 < v < 1.0:
-        raise ValueError(f"the {name} must lie strictly between 0 and 1 (e.g. {example}), got {x!r}")
-    return v
-
-
-def _check_count(x, name: str) -> int:
-    """A whole number >= 1 (an int, or a float without a fractional part)."""
-    if isinstance(x, bool) or not isinstance(x, (Integral, Real)):
-        raise ValueError(f"the {name} must be a whole number >= 1, got {x!r}")
-    if not (math.isfinite(float(x)) and float(x).is_integer() and x >= 1):
-        raise ValueError(f"the {name} must be a whole number >= 1, got {x!r}")
-    return int(x)
-
-
 def _check_lr(lr_chi2) -> float:
-    v = _check_number(lr_chi2, "likelihood-ratio chi-square")
+    v = check_number(lr_chi2, "likelihood-ratio chi-square")
     if v < 0:
         raise ValueError(f"the likelihood-ratio chi-square must be >= 0, got {lr_chi2!r}")
     return v
@@ -148,7 +115,7 @@ def _events_per_patient(rate: float, mean_followup: float, reference_n: int | No
                          "at most one event per patient, so this must not exceed 1 (are the rate and the follow-up "
                          "in the same time unit?)")
     if reference_n is not None:
-        m = _check_count(reference_n, "reference_n")
+        m = check_count(reference_n, "reference_n")
         d = math.ceil(d * m) / m
     return d
 
@@ -180,7 +147,7 @@ def cox_snell_r2(lr_chi2: float, n: int) -> float:
     Cox DR, Snell EJ. Analysis of Binary Data, 2nd ed. Chapman & Hall, 1989.
     Riley et al. Stat Med 2019;38:1276-1296, section 3.
     """
-    return -math.expm1(-_check_lr(lr_chi2) / _check_count(n, "number of patients"))
+    return -math.expm1(-_check_lr(lr_chi2) / check_count(n, "number of patients"))
 
 
 def max_cox_snell_r2(loglik_null: float, n: int) -> float:
@@ -212,10 +179,10 @@ def max_cox_snell_r2(loglik_null: float, n: int) -> float:
     Nagelkerke NJD. A note on a general definition of the coefficient of determination.
     Biometrika 1991;78:691-692.
     """
-    ll0 = _check_number(loglik_null, "null log-likelihood")
+    ll0 = check_number(loglik_null, "null log-likelihood")
     if ll0 >= 0:
         raise ValueError(f"the null log-likelihood must be negative, got {loglik_null!r}")
-    return -math.expm1(2.0 * ll0 / _check_count(n, "number of patients"))
+    return -math.expm1(2.0 * ll0 / check_count(n, "number of patients"))
 
 
 def heuristic_shrinkage(lr_chi2: float, df: int) -> float:
@@ -252,7 +219,7 @@ def heuristic_shrinkage(lr_chi2: float, df: int) -> float:
     1990;9:1303-1325.
     """
     lr = _check_lr(lr_chi2)
-    k = _check_count(df, "degrees of freedom")
+    k = check_count(df, "degrees of freedom")
     if lr <= k:
         return math.nan
     return (lr - k) / lr
@@ -302,8 +269,8 @@ def survival_max_r2_cs(rate: float, mean_followup: float, *, reference_n: int | 
     ----------
     Riley et al. BMJ 2020;368:m441; Riley et al. Stat Med 2019;38:1276-1296.
     """
-    rate = _check_positive(rate, "event rate")
-    mean_followup = check_horizon(_check_number(mean_followup, "mean follow-up"), name="mean follow-up")
+    rate = check_positive(rate, "event rate")
+    mean_followup = check_horizon(check_number(mean_followup, "mean follow-up"), name="mean follow-up")
     d = _events_per_patient(rate, mean_followup, reference_n)
     return -math.expm1(2.0 * d * (math.log(d) - 1.0))
 
@@ -321,7 +288,7 @@ def conservative_r2_cs(rate: float, mean_followup: float, fraction: float = CONS
     ----------
     Riley et al. BMJ 2020;368:m441 (choosing the anticipated R2 when no information exists).
     """
-    f = _check_fraction(fraction, "fraction of the maximum R2", "0.15")
+    f = check_fraction(fraction, "fraction of the maximum R2", "0.15")
     return f * survival_max_r2_cs(rate, mean_followup, reference_n=reference_n)
 
 
@@ -345,9 +312,9 @@ def min_n_for_shrinkage(parameters: int, r2_cs: float, shrinkage: float = 0.9) -
     ----------
     Riley et al. Stat Med 2019;38:1276-1296, eq. for criterion (i); van Houwelingen & le Cessie 1990.
     """
-    p = _check_count(parameters, "number of candidate parameters")
-    r2 = _check_fraction(r2_cs, "anticipated Cox-Snell R2", "0.05")
-    s = _check_fraction(shrinkage, "shrinkage", "0.9")
+    p = check_count(parameters, "number of candidate parameters")
+    r2 = check_fraction(r2_cs, "anticipated Cox-Snell R2", "0.05")
+    s = check_fraction(shrinkage, "shrinkage", "0.9")
     if r2 >= s:
         raise ValueError(f"the anticipated Cox-Snell R2 ({r2:g}) must be below the shrinkage ({s:g}): "
                          "no sample size gives that shrinkage")
@@ -371,9 +338,9 @@ def expected_shrinkage(parameters: int, r2_cs: float, n: float) -> float:
     ----------
     Riley et al. Stat Med 2019;38:1276-1296 (van Houwelingen's shrinkage expressed through R2cs).
     """
-    p = _check_count(parameters, "number of candidate parameters")
-    r2 = _check_fraction(r2_cs, "anticipated Cox-Snell R2", "0.05")
-    nn = _check_positive(n, "number of patients")
+    p = check_count(parameters, "number of candidate parameters")
+    r2 = check_fraction(r2_cs, "anticipated Cox-Snell R2", "0.05")
+    nn = check_positive(n, "number of patients")
     target = p / nn
 
     def f(s: float) -> float:
@@ -515,15 +482,15 @@ def riley_survival(parameters: int, r2_cs: float, rate: float, timepoint: float,
     Riley RD, Ensor J, Snell KIE, et al. Calculating the sample size required for developing a
     clinical prediction model. BMJ 2020;368:m441.
     """
-    p = _check_count(parameters, "number of candidate parameters")
-    rate_ = _check_positive(rate, "event rate")
-    t = check_horizon(_check_number(timepoint, "time point"), name="time point")
-    fup = check_horizon(_check_number(mean_followup, "mean follow-up"), name="mean follow-up")
-    s1 = _check_fraction(shrinkage, "shrinkage", "0.9")
-    dlt = _check_fraction(delta, "acceptable optimism in Nagelkerke's R2 (delta)", "0.05")
-    mrg = _check_fraction(margin, "margin of error", "0.05")
+    p = check_count(parameters, "number of candidate parameters")
+    rate_ = check_positive(rate, "event rate")
+    t = check_horizon(check_number(timepoint, "time point"), name="time point")
+    fup = check_horizon(check_number(mean_followup, "mean follow-up"), name="mean follow-up")
+    s1 = check_fraction(shrinkage, "shrinkage", "0.9")
+    dlt = check_fraction(delta, "acceptable optimism in Nagelkerke's R2 (delta)", "0.05")
+    mrg = check_fraction(margin, "margin of error", "0.05")
     cl = check_conf_level(conf_level)
-    r2 = _check_number(r2_cs, "anticipated Cox-Snell R2")
+    r2 = check_number(r2_cs, "anticipated Cox-Snell R2")
     mx = survival_max_r2_cs(rate_, fup, reference_n=reference_n)
     if not 0.0 < r2 < mx:
         raise ValueError(f"the anticipated Cox-Snell R2 ({r2:g}) must lie between 0 and its maximum {mx:.4g} "

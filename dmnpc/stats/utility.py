@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dmnpc.stats._validate import check_horizon, check_marker, check_time_event
+from dmnpc.stats._validate import check_horizon, check_probability, check_time_event
 from dmnpc.stats.km import censoring_km, censoring_survival, kaplan_meier, survival_at
 
 __all__ = [
@@ -43,14 +43,6 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- helpers
-def _check_probability(values, n: int, what: str) -> np.ndarray:
-    """One probability in [0, 1] per patient (length and finiteness by ``check_marker``)."""
-    p = check_marker(values, n, what)
-    if ((p < 0.0) | (p > 1.0)).any():
-        raise ValueError(f"{what} must be probabilities between 0 and 1; other values were found")
-    return p
-
-
 def _check_thresholds(thresholds) -> np.ndarray:
     th = np.atleast_1d(np.asarray(thresholds, dtype=float)).ravel()
     if th.size == 0:
@@ -128,7 +120,7 @@ def net_benefit(time, event, risk, horizon: float, thresholds, extend: bool = Fa
     """
     t, e = check_time_event(time, event, require_events=False)
     h = check_horizon(horizon, t)
-    r = _check_probability(risk, t.size, "predicted risk")
+    r = check_probability(risk, t.size, "predicted risk")
     th = _check_thresholds(thresholds)
     n = t.size
     risk_all = 1.0 - _km_survival(t, e, h, extend=False)  # defined: horizon <= longest follow-up
@@ -221,7 +213,7 @@ def brier_score(time, event, surv, horizon: float) -> BrierResult:
     """
     t, e = check_time_event(time, event, require_events=False)
     h = check_horizon(horizon, t)
-    s = _check_probability(surv, t.size, "predicted survival")
+    s = check_probability(surv, t.size, "predicted survival")
     case = (t <= h) & (e == 1)
     control = t > h
     ct, G = censoring_km(t, e)
@@ -299,7 +291,7 @@ def observed_expected(time, event, surv, horizon: float) -> ObservedExpected:
     """
     t, e = check_time_event(time, event, require_events=False)
     h = check_horizon(horizon, t)
-    s = _check_probability(surv, t.size, "predicted survival")
+    s = check_probability(surv, t.size, "predicted survival")
     observed = 1.0 - _km_survival(t, e, h, extend=False)
     expected = float(np.mean(1.0 - s))
     ratio = observed / expected if expected > 0 else float("nan")
