@@ -39,13 +39,76 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dmnpc.paper.variables import HORIZONS, SCREEN_TERMS
-from dmnpc.stats import samplesize
+from dmnpc.paper.variables import HORIZONS, OS_TERMS, SCREEN_TERMS
+from dmnpc.stats import penalised, samplesize, splines
 from dmnpc.stats import utility as _utility
 from dmnpc.stats.cox import CoxFit
 
-__all__ = ["DCA_THRESHOLDS", "SAMPLE_SIZE_TIMEPOINT", "CANDIDATE_PARAMETERS", "sample_size", "shrinkage",
-           "utility"]
+__all__ = ["DCA_THRESHOLDS", "SAMPLE_SIZE_TIMEPOINT", "CANDIDATE_PARAMETERS", "CONTINUOUS_SPLINES", "PENALISED_METHOD",
+           "continuous_predictors", "continuous_model", "model_comparison", "penalised_model", "sample_size",
+           "shrinkage", "utility", "dca_frame"]
+
+#: The continuous model's spline terms: restricted cubic splines with 3 knots at rms's default
+#: places (the 10th, 50th and 90th percentiles; the 5th smallest and largest values below 100 patients).
+CONTINUOUS_SPLINES: dict[str, int] = {"age": 3, "log10_ebv_dna": 3}
+
+
+def continuous_predictors(df: pd.DataFrame) -> pd.DataFrame:
+    """The paper's five OS factors without their cut points.
+
+    Age in years and log10(EBV DNA + 1) (to be splined), chemotherapy and immunotherapy cycles as
+    counts (linear), multiple metastatic lesions as 0/1. The cycle counts are post-baseline (they
+    accrue while the patient lives), as in the paper's own model.
+    """
+    return pd.DataFrame({
+        "age": df["age"].astype(float),
+        "log10_ebv_dna": np.log10(df["ebv_dna"].astype(float) + 1.0),
+        "chemo_cycles": df["chemo_cycles"].astype(float),
+        "immuno_cycles": df["immuno_cycles"].astype(float),
+        "multiple_lesions": (df["met_lesions"].astype(str) == "multiple").astype(float),
+    }, index=df.index)
+
+
+def continuous_model(df: pd.DataFrame) -> splines.RcsCoxFit:
+    """Cox model of OS on :func:`continuous_predictors` with :data:`CONTINUOUS_SPLINES` (as ``rms::cph``)."""
+    return splines.fit_cox_rcs(df["os_months"], df["os_event"], continuous_predictors(df), CONTINUOUS_SPLINES)
+
+
+def model_comparison(dichotomised: CoxFit, continuous: splines.RcsCoxFit) -> pd.DataFrame:
+    """LR chi-square, df, AIC and Harrell's C of the dichotomised (paper's) and the continuous model.
+
+    The models are not nested, so they are compared by AIC (lower is better) and by how much of
+    the continuous model's LR chi-square the cut points keep (Royston, Altman & Sauerbrei 2006).
+    """
+    from dmnpc.stats.discrimination import harrell_c
+
+    rows = {}
+    for name, fit in (("dichotomised", dichotomised), ("continuous", continuous.fit)):
+        lr, k = float(fit.lr_test["chisq"]), int(fit.lr_test["df"])
+        rows[name] = {"lr_chi2": lr, "df": k, "aic": -2.0 * float(fit.loglik) + 2.0 * k,
+                      "c_index": harrell_c(fit.time, fit.event, fit.linear_predictor()).c}
+    return pd.DataFrame(rows).T
+
+
+#: How :func:`penalised_model` penalises (the results JSON's ``appraisal.shrinkage.penalised_method``).
+PENALISED_METHOD = "ridge (standardised terms), penalty chosen by leave-one-out cross-validated partial likelihood"
+
+
+def penalised_model(fit: CoxFit) -> penalised.RidgeCV:
+    """Ridge refit of the five-term model, penalty chosen by leave-one-out cross-validated partial likelihood.
+
+    Ridge rather than Firth: Firth's penalty removes the small-sample bias of each coefficient
+    (and gives finite estimates under monotone likelihood) but does not shrink predictions towards
+    the average, which is what an overfitted prognostic model needs; the ridge penalty does, and
+    its size is chosen by the data (Verweij & van Houwelingen 1994). Columns are standardised
+    (``ridge(scale = TRUE)``), so the penalty does not depend on how each term is coded.
+    """
+    return penalised.ridge_cv(fit.time, fit.event, pd.DataFrame(fit.X, columns=list(fit.terms)))
+
+
+def nomogram_points(coef: pd.Series) -> pd.Series:
+    """Points of the adverse level of each binary term: 100 for the largest |coefficient| (rms's scale)."""
+    return 100.0 * coef.abs() / coef.abs().max()
 
 #: Threshold probabilities of the decision curves in the results JSON (5% to 60% by 5%).
 DCA_THRESHOLDS: tuple[float, ...] = tuple(round(0.05 * k, 2) for k in range(1, 13))

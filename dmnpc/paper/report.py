@@ -289,6 +289,7 @@ def _table2_p(b: _Builder, df: pd.DataFrame, risk_groups: pd.Series) -> dict[str
     return {c: {v: _num(p[(c, v)]) for v in p.loc[c].index} for c in dict.fromkeys(t["cohort"])}
 
 
+_COMPARISON_KEYS = ("lr_chi2", "df", "aic", "c_index")
 _SAMPLE_SIZE_COUNTS = ("candidate_parameters", "events", "criterion1_n", "criterion2_n", "criterion3_n", "required_n")
 _SAMPLE_SIZE_KEYS = ("candidate_parameters", "r2_cs", "events", "rate_per_month", "mean_followup_months",
                      "criterion1_n", "criterion2_n", "criterion3_n", "required_n", "events_per_parameter")
@@ -302,7 +303,9 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
     horizons = tuple(f"{h:g}" for h in HORIZONS)
     ap: dict[str, Any] = {
         "sample_size": {**dict.fromkeys(_SAMPLE_SIZE_KEYS), "r2_cs_basis": None},
-        "shrinkage": {"heuristic": None, "bootstrap_slope": None},
+        "shrinkage": {"heuristic": None, "bootstrap_slope": None, "penalised_method": None, "penalty": None},
+        "continuous": dict.fromkeys(_COMPARISON_KEYS),
+        "dichotomised": dict.fromkeys(_COMPARISON_KEYS),
         "dca": {h: {"thresholds": list(appraisal.DCA_THRESHOLDS), "nb_model": None, "nb_all": None} for h in horizons},
         "brier": {f"{k}_{h}": None for k in ("brier", "ipa") for h in horizons},
         "oe_24": None,
@@ -325,6 +328,15 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
                                                 "freedom: no positive shrinkage factor")
     ap["shrinkage"]["bootstrap_slope"] = b.take("appraisal.shrinkage.bootstrap_slope", val,
                                                 lambda v: v.corrected("Slope"))
+    pen = analysis.estimate(appraisal.penalised_model, fit)
+    ap["shrinkage"]["penalty"] = b.take("appraisal.shrinkage.penalty", pen, lambda r: r.theta)
+    ap["shrinkage"]["penalised_method"] = appraisal.PENALISED_METHOD if pen.ok else None
+    cont = analysis.estimate(appraisal.continuous_model, df)
+    cmp = analysis.estimate(appraisal.model_comparison, fit, cont.value) if cont.ok else cont
+    for m in ("continuous", "dichotomised"):
+        for k in _COMPARISON_KEYS:
+            v = b.take(f"appraisal.{m}.{k}", cmp, lambda t, m=m, k=k: t.loc[m, k])
+            ap[m][k] = int(v) if k == "df" and v is not None else v
     ut = analysis.estimate(appraisal.utility, fit)
     for h, hk in zip(HORIZONS, horizons):
         d = ap["dca"][hk]
