@@ -13,7 +13,8 @@ import math
 from dmnpc.book.chapter import hr_text, not_estimable, p_text
 
 __all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence", "interaction_sentence",
-           "absolute_sentence", "multivariable_count_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
+           "absolute_sentence", "multivariable_count_sentence", "sample_size_sentence", "shrinkage_sentence",
+           "dichotomising_sentence", "net_benefit_sentence", "ipa_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
 
 #: The paper's significance level ("A two-sided P < 0.05 was considered to indicate statistical significance").
 ALPHA = 0.05
@@ -164,3 +165,91 @@ def selection_sentence(surv_lrrt: float | None, surv_no: float | None, horizon: 
                 "explain this gap.")
     return (f"On this cohort both arms have the same {horizon:g}-month survival, although selection favours the "
             "LRRT arm.")
+
+
+def sample_size_sentence(n: int, required_n: int | None, parameters: int, epp: float | None, reason: str = "") -> str:
+    """Whether the cohort reaches Riley et al.'s minimum sample size, from the two sizes."""
+    if required_n is None or _missing(required_n):
+        return f"The minimum sample size is {not_estimable(reason)}."
+    share = f"{100 * n / required_n:.0f}%"
+    epp_text = "" if epp is None or _missing(epp) else f", {epp:.1f} events per candidate parameter"
+    if n >= required_n:
+        return (f"With {n} patients the cohort meets the minimum of {required_n} for a model chosen from "
+                f"{parameters} candidate parameters ({share} of it{epp_text}).")
+    return (f"With {n} patients the cohort has {share} of the minimum of {required_n} for a model chosen from "
+            f"{parameters} candidate parameters{epp_text}: too small to develop such a model without "
+            "substantial overfitting.")
+
+
+#: Riley et al.'s target: expected shrinkage of at least 0.9 (coefficients overfitted by at most 10%).
+SHRINKAGE_TARGET = 0.9
+
+
+def shrinkage_sentence(heuristic: float | None, bootstrap: float | None) -> str:
+    """Whether the heuristic shrinkage factor and the bootstrap slope reach the 0.9 target."""
+    vals = {name: v for name, v in (("the heuristic shrinkage factor", heuristic),
+                                    ("the bootstrap calibration slope", bootstrap)) if not _missing(v)}
+    if not vals:
+        return "Neither estimate of the needed shrinkage is estimable on this cohort."
+    below = [f"{name} ({v:.2f})" for name, v in vals.items() if v < SHRINKAGE_TARGET]
+    above = [f"{name} ({v:.2f})" for name, v in vals.items() if v >= SHRINKAGE_TARGET]
+    if below and not above:
+        return (f"{' and '.join(below).capitalize()} {'is' if len(below) == 1 else 'are'} below "
+                f"{SHRINKAGE_TARGET:g}: the model is overfitted, and its predictions are too extreme unless shrunk.")
+    if above and not below:
+        return (f"{' and '.join(above).capitalize()} {'reaches' if len(above) == 1 else 'reach'} "
+                f"{SHRINKAGE_TARGET:g}: little shrinkage is needed.")
+    return (f"{below[0].capitalize()} is below {SHRINKAGE_TARGET:g} but {above[0]} is not: the estimates "
+            "disagree, and the more pessimistic one, which includes more of the modelling, should guide.")
+
+
+def dichotomising_sentence(aic_continuous: float | None, aic_dichotomised: float | None,
+                           synthetic: bool = False) -> str:
+    """Which model the AIC prefers (lower is better), and what that says about the cut points."""
+    if _missing(aic_continuous) or _missing(aic_dichotomised):
+        return "The comparison of the continuous and the dichotomised model is not estimable on this cohort."
+    d = abs(aic_continuous - aic_dichotomised)
+    if aic_continuous < aic_dichotomised:
+        text = (f"The continuous model has the lower AIC (by {d:.1f}): keeping the measurements whole explains "
+                "the deaths better, so the cut points threw information away.")
+    elif aic_continuous > aic_dichotomised:
+        text = (f"The dichotomised model has the lower AIC (by {d:.1f}): on this cohort the cut points fit better "
+                "than smooth effects, which is what cut points chosen on the same patients are expected to do; "
+                "the advantage is optimistic and would shrink in new patients.")
+    else:
+        text = "The two models have the same AIC."
+    if synthetic:
+        text += (" These are synthetic data whose outcomes were generated to reproduce the paper's dichotomised "
+                 "results, so this comparison describes the twin, not the patients.")
+    return text
+
+
+def net_benefit_sentence(thresholds, nb_model, nb_all, horizon: float) -> str:
+    """Over which thresholds the model's net benefit beats both treating everybody and treating nobody."""
+    import numpy as np
+
+    th, m, a = (np.asarray(v, dtype=float) for v in (thresholds, nb_model, nb_all))
+    ok = np.isfinite(m)
+    if not ok.any():
+        return f"At {horizon:g} months the net benefit of the model is not estimable on this cohort."
+    better = ok & (m > np.maximum(a, 0.0))
+    lo, hi = 100 * th.min(), 100 * th.max()
+    if not better.any():
+        return (f"At {horizon:g} months the model's net benefit does not exceed both treating everybody and treating "
+                f"nobody at any threshold from {lo:.0f}% to {hi:.0f}%: on these data it would not improve decisions.")
+    where = th[better]
+    runs = "all" if better[ok].all() else f"{better.sum()} of {ok.sum()}"
+    return (f"At {horizon:g} months the model's net benefit exceeds both treating everybody and treating nobody at "
+            f"{runs} thresholds from {lo:.0f}% to {hi:.0f}% (between {100 * where.min():.0f}% and "
+            f"{100 * where.max():.0f}%).")
+
+
+def ipa_sentence(ipa: float | None, horizon: float) -> str:
+    """Whether the model's Brier score beats the no-covariate Kaplan-Meier prediction (IPA > 0)."""
+    if _missing(ipa):
+        return f"The index of prediction accuracy at {horizon:g} months is not estimable on this cohort."
+    if ipa > 0:
+        return (f"At {horizon:g} months the model's Brier score is {100 * ipa:.0f}% lower than that of predicting "
+                "the overall Kaplan-Meier survival for everybody (IPA > 0).")
+    return (f"At {horizon:g} months the model's Brier score is no better than predicting the overall Kaplan-Meier "
+            f"survival for everybody (IPA {ipa:.2f}).")

@@ -105,3 +105,49 @@ def test_selection_sentence_follows_which_arm_did_better(with_, without, phrase)
 ])
 def test_multivariable_count_sentence(n_sig, flagged, expected):
     assert prose.multivariable_count_sentence(n_sig, 5, flagged) == expected
+
+
+@pytest.mark.parametrize("n, req, phrase", [(90, 372, "has 24% of the minimum of 372"), (371, 372, "has 100% of the minimum"),
+                                             (372, 372, "meets the minimum of 372"), (500, 372, "meets the minimum")])
+def test_sample_size_sentence_on_both_sides(n, req, phrase):
+    s = prose.sample_size_sentence(n, req, 16, 1.75)
+    assert phrase in s
+    assert ("too small" in s) == (n < req)
+
+
+def test_sample_size_sentence_not_estimable():
+    assert prose.sample_size_sentence(90, None, 16, None, "no deaths") == "The minimum sample size is not estimable: no deaths."
+
+
+@pytest.mark.parametrize("h, b, phrase", [(0.88, 0.67, "are below 0.9: the model is overfitted"),
+                                          (0.95, 0.92, "reach 0.9: little shrinkage"),
+                                          (0.9, 0.9, "reach 0.9"),
+                                          (0.95, 0.7, "disagree"),
+                                          (None, 0.7, "is below 0.9"),
+                                          (None, None, "Neither estimate")])
+def test_shrinkage_sentence_on_both_sides_of_the_target(h, b, phrase):
+    assert phrase in prose.shrinkage_sentence(h, b)
+
+
+@pytest.mark.parametrize("cont, dich, phrase", [(160.0, 168.0, "The continuous model has the lower AIC (by 8.0)"),
+                                                (177.0, 168.0, "The dichotomised model has the lower AIC (by 9.0)"),
+                                                (168.0, 168.0, "The two models have the same AIC")])
+def test_dichotomising_sentence(cont, dich, phrase):
+    assert prose.dichotomising_sentence(cont, dich).startswith(phrase)
+    assert "synthetic" in prose.dichotomising_sentence(cont, dich, synthetic=True)
+    assert "synthetic" not in prose.dichotomising_sentence(cont, dich)
+
+
+def test_net_benefit_sentence_follows_the_curves():
+    th = [0.1, 0.2, 0.3]
+    assert "at all thresholds from 10% to 30%" in prose.net_benefit_sentence(th, [0.3, 0.2, 0.1], [0.2, 0.1, -0.1], 24)
+    s = prose.net_benefit_sentence(th, [0.1, 0.05, 0.0], [0.2, 0.1, 0.0], 24)
+    assert "does not exceed both" in s                     # below treat-all, then equal to treat-none
+    s = prose.net_benefit_sentence(th, [0.1, 0.15, float("nan")], [0.2, 0.1, 0.0], 12)
+    assert "at 1 of 2 thresholds" in s and "(between 20% and 20%)" in s
+    assert "not estimable" in prose.net_benefit_sentence(th, [float("nan")] * 3, [0.1] * 3, 12)
+
+
+@pytest.mark.parametrize("ipa, phrase", [(0.2, "20% lower"), (0.0, "no better"), (-0.1, "no better"), (None, "not estimable")])
+def test_ipa_sentence(ipa, phrase):
+    assert phrase in prose.ipa_sentence(ipa, 24)
