@@ -26,7 +26,7 @@ from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
 __all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "panel_title", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
-           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "keep_text_readable",
+           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "plot_cv_curve", "keep_text_readable",
            "not_estimable"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
@@ -672,6 +672,9 @@ def plot_partial_effect(effect: pd.DataFrame, ax=None, xlabel: str = "", knots=N
     ax.plot(x, np.exp(effect["log_hr"]), color=PALETTE[0], lw=2)
     ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
     ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     for k in ([] if knots is None else knots):
         ax.axvline(float(k), color="0.6", lw=0.8, ls=":")
     ax.set_xlabel(xlabel, fontsize=fs)
@@ -679,4 +682,16 @@ def plot_partial_effect(effect: pd.DataFrame, ax=None, xlabel: str = "", knots=N
     ax.tick_params(labelsize=fs, which="both")
     if title:
         panel_title(ax, title)
+    return ax
+
+
+def plot_cv_curve(grid, cvl, chosen: float, ax=None, xlabel: str = "Ridge penalty θ"):
+    """Cross-validated log-likelihood against the penalty (log scale), the chosen penalty marked."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(np.asarray(grid, float), np.asarray(cvl, float), marker="o", color=PALETTE[0])
+    ax.axvline(float(chosen), color=PALETTE[1], ls="--", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Cross-validated log-likelihood")
     return ax

@@ -172,7 +172,7 @@ def sample_size_sentence(n: int, required_n: int | None, parameters: int, epp: f
     if required_n is None or _missing(required_n):
         return f"The minimum sample size is {not_estimable(reason)}."
     share = f"{100 * n / required_n:.0f}%"
-    epp_text = "" if epp is None or _missing(epp) else f", {epp:.1f} events per candidate parameter"
+    epp_text = "" if epp is None or _missing(epp) else f", {epp:.2f} events per candidate parameter"
     if n >= required_n:
         return (f"With {n} patients the cohort meets the minimum of {required_n} for a model chosen from "
                 f"{parameters} candidate parameters ({share} of it{epp_text}).")
@@ -238,10 +238,11 @@ def net_benefit_sentence(thresholds, nb_model, nb_all, horizon: float) -> str:
         return (f"At {horizon:g} months the model's net benefit does not exceed both treating everybody and treating "
                 f"nobody at any threshold from {lo:.0f}% to {hi:.0f}%: on these data it would not improve decisions.")
     where = th[better]
-    runs = "all" if better[ok].all() else f"{better.sum()} of {ok.sum()}"
-    return (f"At {horizon:g} months the model's net benefit exceeds both treating everybody and treating nobody at "
-            f"{runs} thresholds from {lo:.0f}% to {hi:.0f}% (between {100 * where.min():.0f}% and "
-            f"{100 * where.max():.0f}%).")
+    text = f"At {horizon:g} months the model's net benefit exceeds both treating everybody and treating nobody at "
+    if better[ok].all():
+        return text + f"every threshold from {lo:.0f}% to {hi:.0f}%."
+    return text + (f"{better.sum()} of the {ok.sum()} thresholds from {lo:.0f}% to {hi:.0f}% (the lowest "
+                   f"{100 * where.min():.0f}%, the highest {100 * where.max():.0f}%).")
 
 
 def ipa_sentence(ipa: float | None, horizon: float) -> str:

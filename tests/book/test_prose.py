@@ -140,11 +140,11 @@ def test_dichotomising_sentence(cont, dich, phrase):
 
 def test_net_benefit_sentence_follows_the_curves():
     th = [0.1, 0.2, 0.3]
-    assert "at all thresholds from 10% to 30%" in prose.net_benefit_sentence(th, [0.3, 0.2, 0.1], [0.2, 0.1, -0.1], 24)
+    assert "at every threshold from 10% to 30%." in prose.net_benefit_sentence(th, [0.3, 0.2, 0.1], [0.2, 0.1, -0.1], 24)
     s = prose.net_benefit_sentence(th, [0.1, 0.05, 0.0], [0.2, 0.1, 0.0], 24)
     assert "does not exceed both" in s                     # below treat-all, then equal to treat-none
     s = prose.net_benefit_sentence(th, [0.1, 0.15, float("nan")], [0.2, 0.1, 0.0], 12)
-    assert "at 1 of 2 thresholds" in s and "(between 20% and 20%)" in s
+    assert "at 1 of the 2 thresholds" in s and "(the lowest 20%, the highest 20%)" in s
     assert "not estimable" in prose.net_benefit_sentence(th, [float("nan")] * 3, [0.1] * 3, 12)
 
 
