@@ -308,10 +308,14 @@ def fit_batch(
         oa = one if idx.size == B else None
         Xa, wa, sc, inf = sub(Xs, act), ws[idx], score[idx], info[idx]
         step = _newton_step(inf, sc, None if fm is None else fm[idx])
+        # singular information (it underflows to 0 as a coefficient runs to infinity): no Newton step;
+        # that replicate stops where it is, not converged
+        sing = ~np.isfinite(step).all(axis=1)
+        step[sing] = 0.0
         # Newton decrement (scale free): below 1e-9 the full step lands within
         # rounding error of the maximum, so take it and stop that replicate
         dec = np.einsum("bp,bp->b", step, sc)
-        stop = np.isfinite(dec) & (dec < 1e-9)
+        stop = (np.isfinite(dec) & (dec < 1e-9)) | sing
         if stop.any():
             si = idx[stop]
             beta[si] = beta[si] + step[stop]
@@ -321,7 +325,7 @@ def fit_batch(
             if final_terms:
                 fscore[si], finfo[si] = s_s, i_s
             info[si] = inf[stop]  # the information of the last iterate before the final step
-            converged[si] = True
+            converged[si] = ~sing[stop]
             act[si] = False
             if not act.any():
                 break
@@ -376,12 +380,22 @@ def _halve(lay: _Layout, Xs: np.ndarray, ws: np.ndarray, beta: np.ndarray, step:
 
 def _newton_step(info: np.ndarray, score: np.ndarray, free: np.ndarray | None) -> np.ndarray:
     """Newton step ``info^-1 score`` of each replicate, (B, p); with ``free`` (B, p) only the free
-    coefficients move (the system of the free rows and columns, the others held by a unit diagonal)."""
+    coefficients move (the system of the free rows and columns, the others held by a unit diagonal).
+    NaN for a replicate whose information is singular."""
     if free is not None:
         f = free.astype(float)
         info = info * f[:, :, None] * f[:, None, :] + np.eye(info.shape[1]) * (1.0 - f)[:, :, None]
         score = score * f
-    return np.linalg.solve(info, score[..., None])[..., 0]
+    try:
+        return np.linalg.solve(info, score[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # one singular system fails the batch: solve one by one, NaN where singular
+        out = np.full(score.shape, np.nan)
+        for b in range(score.shape[0]):
+            try:
+                out[b] = np.linalg.solve(info[b], score[b])
+            except np.linalg.LinAlgError:
+                pass
+        return out
 
 
 def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0, ex, one) -> BatchFit:
