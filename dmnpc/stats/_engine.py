@@ -337,9 +337,10 @@ def fit_batch(
             oa = None
         new = beta[idx] + step
         ll_new, sc_new, in_new = _efron_terms(lay, Xa, wa, new, ex=ex, one=oa)
-        # step halving where the likelihood went down (as survival's coxph.fit)
+        # step halving where the likelihood went down (as survival's coxph.fit), or cannot be evaluated:
+        # far out, every risk in a late risk set can underflow to 0, and log(0) would read as +inf
         ll_old = ll[idx]
-        bad = ~(ll_new >= ll_old - 1e-12 * np.abs(ll_old))
+        bad = ~(np.isfinite(ll_new) & (ll_new >= ll_old - 1e-12 * np.abs(ll_old)))
         stalled = np.zeros(idx.size, dtype=bool)
         if bad.any():
             new[bad], ll_new[bad], sc_new[bad], in_new[bad], stalled[bad] = _halve(
@@ -371,7 +372,8 @@ def _halve(lay: _Layout, Xs: np.ndarray, ws: np.ndarray, beta: np.ndarray, step:
     cand = (beta[:, None, :] + step[:, None, :] * ks[None, :, None]).reshape(m * max_halvings, p)
     rep = np.repeat(np.arange(m), max_halvings)
     l_all = _efron_terms(lay, Xs[rep] if Xs.ndim == 3 else Xs, ws[rep], cand, need_deriv=False)[0]
-    ok = (l_all >= np.repeat(ll_old - 1e-12 * np.abs(ll_old), max_halvings)).reshape(m, max_halvings)
+    ok = (np.isfinite(l_all) & (l_all >= np.repeat(ll_old - 1e-12 * np.abs(ll_old), max_halvings))).reshape(
+        m, max_halvings)
     k = np.where(ok.any(axis=1), ok.argmax(axis=1), max_halvings - 1)
     new = beta + step * ks[k][:, None]
     ll, sc, inf = _efron_terms(lay, Xs, ws, new)
@@ -425,7 +427,7 @@ def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, s
             break
         rest = ~conv
         ri = idx[rest]
-        worse = nl[rest] < ll[ri]
+        worse = ~(nl[rest] >= ll[ri]) | ~np.isfinite(nl[rest])
         hi = ri[worse]
         halving[hi] = True
         newbeta[hi] = (newbeta[hi] + beta[hi]) / 2

@@ -463,7 +463,7 @@ def _ridge_batch(lay, Xa: np.ndarray, W: np.ndarray, theta: float, max_iter: int
         ll_n, sc_n, in_n = cf.efron_terms(lay, Xa, new, W)
         pl_n = ll_n - pen(new)
         for _h in range(30):
-            bad = ~(pl_n >= pl - 1e-12 * np.abs(pl))
+            bad = ~(np.isfinite(pl_n) & (pl_n >= pl - 1e-12 * np.abs(pl)))
             if not bad.any():
                 break
             step[bad] /= 2

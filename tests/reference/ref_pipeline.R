@@ -7,9 +7,9 @@
 #      ebv_dna_high = ebv_dna > cut) and immunotherapy cycles (">": immuno_cycles_low = cycles < cut)
 #      against os_event; age >= 50 and chemotherapy < 6 cycles keep the paper's fixed cuts;
 #   2. univariable coxph per candidate on the patients who have it, kept when Wald P < 0.05;
-#      not estimable (constant, no deaths, coxph's "coefficient may be infinite" warning) -> not kept;
+#      not estimable (constant, no deaths, coxph's "may be infinite" or "did not converge" warning) -> not kept;
 #   3. multivariable coxph of the kept terms (complete cases, na.omit; aliased terms NA -> dropped);
-#      a fit with coxph's infinite-coefficient warning is "failed" and refitted with
+#      a fit with either of those warnings is "failed" and refitted with
 #      ridge(..., theta = 0.181, scale = FALSE) (dmnpc.stats.validation.RIDGE_THETA);
 #   4. C (survival::concordance, reverse = TRUE) on the sample and on the original data; calibration
 #      slope (coxph of the original outcome on the replicate's lp); predicted 2-year OS
@@ -31,6 +31,9 @@ suppressPackageStartupMessages({library(survival); library(pROC)})
 
 THETA <- (qnorm(0.975) / log(100))^2  # dmnpc.stats.validation.RIDGE_THETA
 HORIZON <- 24
+# up to 50 Newton iterations, as dmnpc.stats.cox.fit_cox (MAX_ITER): coxph's default 20 stops short of a
+# finite maximum in some samples (one ECOG-0 patient drawn many times) and would call them failed
+CTL <- coxph.control(iter.max = 50)
 SCREEN_TERMS <- c("age_high", "female", "ecog_ge1", "t3_4", "n2_3", "ebv_dna_high", "multi_organ_mets",
                   "multiple_lesions", "liver_mets", "bone_mets", "lung_mets", "ldh_high", "chemo_cycles_low",
                   "immuno_cycles_low", "local_tx_mets", "no_lrrt")
@@ -81,11 +84,12 @@ youden_tuned <- function(m, y, w, dir) {
 }
 
 # ------------------------------------------------------------------ fits
-# a Cox fit that reports coxph's infinite-coefficient warning instead of printing it
+# a Cox fit that reports coxph's warnings of an infinite coefficient or of no convergence (both: no finite
+# maximum found) instead of printing them
 quiet_fit <- function(expr) {
   inf <- FALSE
   val <- withCallingHandlers(expr, warning = function(w) {
-    if (grepl("infinite", conditionMessage(w))) inf <<- TRUE
+    if (grepl("infinite|converge", conditionMessage(w))) inf <<- TRUE
     invokeRestart("muffleWarning")
   })
   list(fit = val, infinite = inf)
@@ -93,11 +97,11 @@ quiet_fit <- function(expr) {
 
 fit_plain <- function(dd, terms) {
   f <- as.formula(paste("Surv(os_months, os_event) ~", paste(terms, collapse = " + ")))
-  quiet_fit(coxph(f, data = dd))
+  quiet_fit(coxph(f, data = dd, control = CTL))
 }
 
 fit_tuned <- function(X, t, e, w) {
-  quiet_fit(coxph.fit(X, Surv(t, e), strata = NULL, offset = NULL, init = NULL, control = coxph.control(),
+  quiet_fit(coxph.fit(X, Surv(t, e), strata = NULL, offset = NULL, init = NULL, control = CTL,
                       weights = w, method = "efron", rownames = NULL))
 }
 
@@ -233,7 +237,9 @@ run_pipeline <- function(d, B, variant, engine, seed = 20240217) {
 }
 
 # ------------------------------------------------------------------ JSON by hand
-num <- function(x) paste0("[", paste(ifelse(is.na(x), "null", sprintf("%.17g", x)), collapse = ", "), "]")
+# NA -> null; +-Inf (a cut where no split beats calling everyone positive) -> Infinity, as Python's json reads it
+num <- function(x) paste0("[", paste(ifelse(is.na(x), "null", ifelse(is.infinite(x), ifelse(x > 0, "Infinity", "-Infinity"),
+                                                                   sprintf("%.17g", x))), collapse = ", "), "]")
 str_arr <- function(x) paste0("[", paste(sprintf('"%s"', x), collapse = ", "), "]")
 col <- function(reps, k) vapply(reps, function(r) as.numeric(r[[k]]), 0)
 
