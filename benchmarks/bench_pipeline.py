@@ -1,7 +1,7 @@
 """Benchmark: whole-pipeline bootstrap (cuts, screen, model, evaluation) on the twin, ours vs two R loops.
 
 Ours: dmnpc.stats.pipeline.validate_procedure on the paper's procedure
-(dmnpc.paper.appraisal.procedure), all replicates at once through the batched Cox engine, with its
+(dmnpc.paper.appraisal.pipeline_procedure), all replicates at once through the batched Cox engine, with its
 progress bar. R: the same procedure and the same data and B, looped over replicates, from
 tests/reference/ref_pipeline.R (which checks that both R loops give the same per-replicate results):
 
@@ -50,12 +50,12 @@ def r_seconds(engine: str, B: int, variant: str, rep: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--B", type=int, default=500)
-    ap.add_argument("--variant", default="screen", choices=appraisal.VARIANTS)
+    ap.add_argument("--variant", default="screen", choices=appraisal.PIPELINE_VARIANTS)
     ap.add_argument("--repeat", type=int, default=3, help="runs of ours and of the tuned R loop (median)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     df = contract.load_cohort(contract.DEFAULT_COHORT)
-    proc = appraisal.procedure(df, args.variant)
+    proc = appraisal.pipeline_procedure(df, args.variant)
     validate_procedure(proc, B=20, seed=0)  # warm-up (imports, caches)
     secs = []
     for r in range(args.repeat):

@@ -73,6 +73,44 @@ def other_cohort(path: Path) -> Path:
     return out
 
 
+#: Seed of :func:`flipped_cohort` (a search over seeds 0-24 found 7 that flip every conclusion checked).
+FLIP_SEED = 10
+
+
+def flipped_cohort(path: Path, seed: int = FLIP_SEED, hr_high: float = 0.15, hr_low: float = 3.0) -> Path:
+    """A valid cohort on which the paper's key conclusions flip.
+
+    The twin's baseline data with outcomes simulated from a proportional-hazards model
+    (exponential times, hazard 0.004/month x exp(lp), uniform censoring from 18 to 54 months),
+    where lp has the paper's five terms (HRs 3, 2.5, 3.5, 3.5, 2.5) and a LRRT effect that
+    reverses with risk: without LRRT the hazard is x``hr_high`` above the mean of lp and
+    x``hr_low`` below it. So proportional hazards hold, LRRT does *not* help the high-risk
+    cohort, its effect differs between the cohorts, and the patients without LRRT (mostly
+    high-risk) survive longer overall. ``test_conclusions.py`` checks that the book's conclusions
+    follow (and first that the cohort really has these properties).
+    """
+    raw = pd.read_csv(contract.DEFAULT_COHORT, dtype=str, keep_default_na=False)
+    df = contract.load_cohort(contract.DEFAULT_COHORT)
+    lp = variables.design_matrix(df, variables.OS_TERMS).to_numpy() @ np.log([3.0, 2.5, 3.5, 3.5, 2.5])
+    no_lrrt = 1 - df["lrrt"].to_numpy()
+    eta = lp + no_lrrt * np.where(lp > lp.mean(), np.log(hr_high), np.log(hr_low))
+    rng = np.random.default_rng(seed)
+    death = rng.exponential(1.0, len(df)) / (0.004 * np.exp(eta))
+    censor = rng.uniform(18, 54, len(df))
+    os_months = np.maximum(np.round(np.minimum(death, censor), 1), 0.5)
+    os_event = (death <= censor).astype(int)
+    pfs_months = np.maximum(np.round(os_months * rng.uniform(0.4, 1.0, len(df)), 1), 0.3)
+    pfs_event = np.where(pfs_months < os_months, 1, os_event)
+    raw["os_months"] = [f"{v:.1f}" for v in os_months]
+    raw["os_event"] = os_event.astype(str)
+    raw["pfs_months"] = [f"{v:.1f}" for v in pfs_months]
+    raw["pfs_event"] = pfs_event.astype(str)
+    out = path / "flipped_cohort.csv"
+    raw.to_csv(out, index=False)
+    contract.load_cohort(out)  # must satisfy the contract
+    return out
+
+
 def degenerate_cohort(path: Path, name: str, **columns: str) -> Path:
     """The twin with some columns set to one value for everybody: valid, analysable, but with
     comparisons that cannot be estimated (e.g. ``lrrt="1"``: no untreated arm)."""
@@ -114,6 +152,13 @@ def built_other(tmp_path_factory) -> Path:
     """The book built on a valid cohort that is not the twin (a reviewer's own data)."""
     tmp = tmp_path_factory.mktemp("book_other")
     return build_book(other_cohort(tmp), tmp)
+
+
+@pytest.fixture(scope="session")
+def built_flipped(tmp_path_factory) -> Path:
+    """The book on a cohort where PH holds, LRRT does not help the high-risk cohort and the effect differs."""
+    tmp = tmp_path_factory.mktemp("book_flipped")
+    return build_book(flipped_cohort(tmp), tmp)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,8 @@ from dmnpc.paper.variables import LABELS, SEED, TERM_LABELS
 # SEED is dmnpc.paper.variables.SEED, re-exported for the chapters (not a second definition).
 __all__ = ["SEED", "setup", "results", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "pct",
            "months", "hr_text", "hr_table", "km_curves", "compare_table", "pretty_arms", "tolerance_text",
-           "not_estimable", "unavailable", "text", "result_text", "reason_table", "table_text", "verdict"]
+           "not_estimable", "unavailable", "text", "result_text", "reason_table", "table_text", "verdict",
+           "score_table"]
 
 
 def cohort_label(df: pd.DataFrame) -> str:
@@ -358,3 +359,21 @@ def verdict(results: dict[str, Any]) -> list[str]:
                    f"cohort the hazard ratio is {hr_text(lo)}, and the test of whether the effect differs "
                    f"between the risk groups (interaction) gives {p_text(ip)} ({{ref}}`risk`).")
     return out
+
+
+def score_table(scored: pd.DataFrame, terms: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """One scored patient (a row of :func:`dmnpc.stats.nomogram.score`) as a labelled table for display.
+
+    A row per factor (its label, whether the patient has the adverse level, the points), then the
+    total points, the linear predictor and the predicted survival at each horizon in the scores.
+    """
+    r = scored.iloc[0]
+    rows = [{"Factor": TERM_LABELS.get(t, t), "Adverse level": "yes" if r[f"points_{t}"] > 0 else "no",
+             "Points": f"{r[f'points_{t}']:.1f}"} for t in terms]
+    rows.append({"Factor": "Total points", "Adverse level": "", "Points": f"{r['total_points']:.1f}"})
+    rows.append({"Factor": "Linear predictor", "Adverse level": "", "Points": f"{r['lp']:.3f}"})
+    for c in scored.columns:
+        if c.startswith("surv_"):
+            rows.append({"Factor": f"Predicted {c[5:]}-month overall survival", "Adverse level": "",
+                         "Points": pct(r[c])})
+    return pd.DataFrame(rows)

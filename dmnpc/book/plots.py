@@ -26,7 +26,8 @@ from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
 __all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "panel_title", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
-           "plot_nomogram", "plot_flow", "plot_cut_distribution", "not_estimable"]
+           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "plot_cv_curve", "keep_text_readable",
+           "not_estimable"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -409,8 +410,10 @@ def _axis_row(ax, y: float, title: str, xs: Sequence[float], labels: Sequence[st
     ax.plot([lo, hi], [y, y], color="black", lw=0.9, solid_capstyle="butt")
     for x, lab in zip(xs, labels):
         ax.plot([x, x], [y, y + _TICK_LEN], color="black", lw=0.9)
+        # a label at the left end starts at its tick, so it never runs into the row's title
         ax.text(x, y + (-_TICK_LEN - 0.05 if labels_below else _TICK_LEN + 0.05), lab,
-                ha="center", va="top" if labels_below else "bottom", fontsize=fontsize)
+                ha="left" if x <= 1e-9 * width else "center", va="top" if labels_below else "bottom",
+                fontsize=fontsize)
     for x in minor:
         ax.plot([x, x], [y, y + _TICK_LEN / 2], color="black", lw=0.6)
     ax.text(-0.04 * width, y, title, ha="right", va="center", fontsize=fontsize + 1)
@@ -510,7 +513,31 @@ def plot_nomogram(nom: Nomogram, ax: Any = None, *, show_lp: bool = False, fonts
     ax.set_xlim(-0.02 * W, 1.03 * W)
     ax.set_ylim(y - 0.6, 0.7)
     ax.axis("off")
+    keep_text_readable(ax.figure)
     return ax
+
+
+def keep_text_readable(fig, pt: float = MIN_DISPLAY_PT, rounds: int = 4) -> None:
+    """Enlarge every text of ``fig`` until it shows at ``pt`` points or more on the page.
+
+    A figure whose tightly cropped image (labels outside the axes included) is wider than the
+    page column is shown scaled down, and its text with it. This draws the figure, measures the
+    cropped width and the smallest font, and scales all fonts up by the missing factor; since
+    larger labels widen the crop again, it repeats (a few rounds converge).
+    """
+    for _ in range(rounds):
+        fig.canvas.draw()
+        texts = [t for t in fig.findobj(mpl.text.Text) if t.get_visible() and t.get_text().strip()]
+        if not texts:
+            return
+        width_in = fig.get_tightbbox().width + 2 * float(mpl.rcParams["savefig.pad_inches"])  # as saved, cropped
+        shown = min(1.0, DISPLAY_WIDTH_IN / width_in)
+        smallest = min(t.get_fontsize() for t in texts) * shown
+        if smallest >= 1.02 * pt:  # a 2% margin for the browser's rounding of the image width
+            return
+        factor = 1.04 * pt / smallest
+        for t in texts:
+            t.set_fontsize(t.get_fontsize() * factor)
 
 def not_estimable(ax: Axes, reason: str, title: str | None = None) -> Axes:
     """An empty panel that says why its figure cannot be drawn on this cohort."""
@@ -588,4 +615,83 @@ def plot_cut_distribution(thresholds: Sequence[float] | pd.Series, cut: float, a
     ax.axvline(line, color=PALETTE[1])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    return ax
+
+
+def plot_decision_curve(curves: pd.DataFrame, ax=None, title: str | None = None):
+    """Decision curves: net benefit against threshold probability, one line per strategy.
+
+    Parameters
+    ----------
+    curves : pandas.DataFrame
+        Long format with ``threshold``, ``strategy`` and ``net_benefit`` (e.g.
+        :func:`dmnpc.paper.appraisal.dca_frame` for one horizon); NaN net benefits are gaps.
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    References
+    ----------
+    Vickers AJ, Elkin EB. Decision curve analysis: a novel method for evaluating prediction
+    models. Med Decis Making 2006;26:565-574.
+    """
+    import seaborn as sns
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.2))
+    fs = readable_pt(ax.figure, 10)
+    d = curves.assign(threshold_pct=100 * curves["threshold"])
+    sns.lineplot(data=d, x="threshold_pct", y="net_benefit", hue="strategy", style="strategy", ax=ax,
+                 palette=list(PALETTE[: d["strategy"].nunique()]), linewidth=1.8)
+    ymax = float(np.nanmax(d["net_benefit"])) if np.isfinite(d["net_benefit"]).any() else 0.1
+    ax.set_ylim(-0.05 * max(ymax, 0.05), 1.15 * max(ymax, 0.05))  # treat-all falls far below 0: cut it off
+    ax.set_xlabel("Threshold probability of death (%)", fontsize=fs)
+    ax.set_ylabel("Net benefit", fontsize=fs)
+    ax.tick_params(labelsize=fs)
+    ax.legend(frameon=False, fontsize=fs, title=None)
+    if title:
+        panel_title(ax, title)
+    return ax
+
+
+def plot_partial_effect(effect: pd.DataFrame, ax=None, xlabel: str = "", knots=None, title: str | None = None):
+    """Hazard ratio of one predictor against its reference value, with its pointwise 95% band (log scale).
+
+    ``effect`` is :meth:`dmnpc.stats.splines.RcsCoxFit.partial_effect` (``value``, ``log_hr``,
+    ``lower``, ``upper``); ``knots`` (optional) are marked as dotted vertical lines. No patient's
+    own value is drawn.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.8))
+    fs = readable_pt(ax.figure, 10)
+    x = effect["value"].to_numpy()
+    ax.fill_between(x, np.exp(effect["lower"]), np.exp(effect["upper"]), color=PALETTE[0], alpha=0.2, lw=0)
+    ax.plot(x, np.exp(effect["log_hr"]), color=PALETTE[0], lw=2)
+    ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    for k in ([] if knots is None else knots):
+        ax.axvline(float(k), color="0.6", lw=0.8, ls=":")
+    ax.set_xlabel(xlabel, fontsize=fs)
+    ax.set_ylabel("Hazard ratio (log scale)", fontsize=fs)
+    ax.tick_params(labelsize=fs, which="both")
+    if title:
+        panel_title(ax, title)
+    return ax
+
+
+def plot_cv_curve(grid, cvl, chosen: float, ax=None, xlabel: str = "Ridge penalty θ"):
+    """Cross-validated log-likelihood against the penalty (log scale), the chosen penalty marked."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 3.6))
+    ax.plot(np.asarray(grid, float), np.asarray(cvl, float), marker="o", color=PALETTE[0])
+    ax.axvline(float(chosen), color=PALETTE[1], ls="--", lw=1)
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Cross-validated log-likelihood")
     return ax

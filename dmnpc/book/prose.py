@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 
-from dmnpc.book.chapter import not_estimable, p_text
+from dmnpc.book.chapter import hr_text, not_estimable, p_text
 
 __all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence", "interaction_sentence",
-           "absolute_sentence"]
+           "absolute_sentence", "multivariable_count_sentence", "sample_size_sentence", "shrinkage_sentence",
+           "dichotomising_sentence", "net_benefit_sentence", "ipa_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
 
 #: The paper's significance level ("A two-sided P < 0.05 was considered to indicate statistical significance").
 ALPHA = 0.05
@@ -62,6 +63,21 @@ def significant_count_sentence(n_significant: int, n_terms: int, n_flagged: int,
     return text + "."
 
 
+def multivariable_count_sentence(n_significant: int, n_terms: int, flagged: list[str], what: str = "OS") -> str:
+    """'In the OS model, k of the n terms have P < 0.05 with HR > 1', leaving out uninterpretable terms.
+
+    ``flagged`` lists the display labels of terms whose smaller group is too small to interpret;
+    ``n_significant`` counts the interpretable terms with P < 0.05 and HR > 1.
+    """
+    kept = n_terms - len(flagged)
+    text = (f"In the {what} model, {n_significant} of the {kept} interpretable terms "
+            f"{'has' if n_significant == 1 else 'have'} P < {ALPHA:g} with HR > 1")
+    if flagged:
+        text += (f"; {', '.join(flagged)} {'is' if len(flagged) == 1 else 'are'} set aside as uninterpretable, "
+                 "because the hazard ratio rests on a handful of patients")
+    return text
+
+
 def _ratio_text(it) -> str:
     return f"{it.ratio:.2f} (95% CI {it.lower:.2f} to {it.upper:.2f}; likelihood-ratio {p_text(it.p)})"
 
@@ -102,3 +118,139 @@ def absolute_sentence(surv: dict, horizon: float = 24.0) -> str:
     return (f"On the absolute scale, {horizon:g}-month overall survival was " + "; ".join(parts) + ". With the "
             "same hazard ratio in every patient the absolute difference is larger where survival is lower, so a "
             "larger absolute gain in the high-risk cohort is expected even without any effect modification.")
+
+
+def hazard_change(rec: dict | None, reason: str = "") -> str:
+    """'higher by a factor of 2.41 (95% CI ...)' or 'lower (hazard ratio 0.45, ...)' from an HR record.
+
+    The direction word comes from the point estimate; whether the interval excludes 1 is said
+    by its P value, which the text always carries.
+    """
+    if rec is None or _missing(rec.get("hr")):
+        return not_estimable(reason)
+    hr = float(rec["hr"])
+    if hr > 1:
+        return f"higher by a factor of {hr_text(rec)}"
+    if hr < 1:
+        return f"lower (hazard ratio {hr_text(rec)})"
+    return f"unchanged (HR {hr_text(rec)})"
+
+
+def lrrt_hr_sentence(records: dict, reasons: dict | None = None) -> str:
+    """Hazard of death without vs with LRRT in each risk cohort, its direction generated from each HR.
+
+    ``records`` maps cohort code ("high", "low") -> HR record ``{hr, lower, upper, p}`` or None;
+    ``reasons`` maps cohort code -> why it is not estimable.
+    """
+    reasons = reasons or {}
+    parts = [f"{hazard_change(rec, reasons.get(c, ''))} in the {c}-risk cohort" for c, rec in records.items()]
+    return "Without LRRT, the hazard of death was " + " and ".join(parts) + "."
+
+
+def selection_sentence(surv_lrrt: float | None, surv_no: float | None, horizon: float = 24.0) -> str:
+    """What survivor-treatment selection does to the LRRT comparison, given which arm fared better.
+
+    Selection (only patients who lived long enough could receive LRRT) favours the LRRT arm. When
+    that arm survived better, part of its advantage may be selection; when it survived worse,
+    selection cannot explain the gap.
+    """
+    if _missing(surv_lrrt) or _missing(surv_no):
+        return (f"The {horizon:g}-month survival of one arm is not estimable, so the direction of the gap "
+                "cannot be read; whatever it is, selection favours the LRRT arm.")
+    if surv_lrrt > surv_no:
+        return ("On this cohort the LRRT arm survived longer, and part of that gap may be selection, "
+                "not treatment effect.")
+    if surv_lrrt < surv_no:
+        return ("On this cohort the LRRT arm survived less long; selection favours the LRRT arm, so it cannot "
+                "explain this gap.")
+    return (f"On this cohort both arms have the same {horizon:g}-month survival, although selection favours the "
+            "LRRT arm.")
+
+
+def sample_size_sentence(n: int, required_n: int | None, parameters: int, epp: float | None, reason: str = "") -> str:
+    """Whether the cohort reaches Riley et al.'s minimum sample size, from the two sizes."""
+    if required_n is None or _missing(required_n):
+        return f"The minimum sample size is {not_estimable(reason)}."
+    share = f"{100 * n / required_n:.0f}%"
+    epp_text = "" if epp is None or _missing(epp) else f", {epp:.2f} events per candidate parameter"
+    if n >= required_n:
+        return (f"With {n} patients the cohort meets the minimum of {required_n} for a model chosen from "
+                f"{parameters} candidate parameters ({share} of it{epp_text}).")
+    return (f"With {n} patients the cohort has {share} of the minimum of {required_n} for a model chosen from "
+            f"{parameters} candidate parameters{epp_text}: too small to develop such a model without "
+            "substantial overfitting.")
+
+
+#: Riley et al.'s target: expected shrinkage of at least 0.9 (coefficients overfitted by at most 10%).
+SHRINKAGE_TARGET = 0.9
+
+
+def shrinkage_sentence(heuristic: float | None, bootstrap: float | None) -> str:
+    """Whether the heuristic shrinkage factor and the bootstrap slope reach the 0.9 target."""
+    vals = {name: v for name, v in (("the heuristic shrinkage factor", heuristic),
+                                    ("the bootstrap calibration slope", bootstrap)) if not _missing(v)}
+    if not vals:
+        return "Neither estimate of the needed shrinkage is estimable on this cohort."
+    below = [f"{name} ({v:.2f})" for name, v in vals.items() if v < SHRINKAGE_TARGET]
+    above = [f"{name} ({v:.2f})" for name, v in vals.items() if v >= SHRINKAGE_TARGET]
+    if below and not above:
+        return (f"{' and '.join(below).capitalize()} {'is' if len(below) == 1 else 'are'} below "
+                f"{SHRINKAGE_TARGET:g}: the model is overfitted, and its predictions are too extreme unless shrunk.")
+    if above and not below:
+        return (f"{' and '.join(above).capitalize()} {'reaches' if len(above) == 1 else 'reach'} "
+                f"{SHRINKAGE_TARGET:g}: little shrinkage is needed.")
+    return (f"{below[0].capitalize()} is below {SHRINKAGE_TARGET:g} but {above[0]} is not: the estimates "
+            "disagree, and the more pessimistic one, which includes more of the modelling, should guide.")
+
+
+def dichotomising_sentence(aic_continuous: float | None, aic_dichotomised: float | None,
+                           synthetic: bool = False) -> str:
+    """Which model the AIC prefers (lower is better), and what that says about the cut points."""
+    if _missing(aic_continuous) or _missing(aic_dichotomised):
+        return "The comparison of the continuous and the dichotomised model is not estimable on this cohort."
+    d = abs(aic_continuous - aic_dichotomised)
+    if aic_continuous < aic_dichotomised:
+        text = (f"The continuous model has the lower AIC (by {d:.1f}): keeping the measurements whole explains "
+                "the deaths better, so the cut points threw information away.")
+    elif aic_continuous > aic_dichotomised:
+        text = (f"The dichotomised model has the lower AIC (by {d:.1f}): on this cohort the cut points fit better "
+                "than smooth effects, which is what cut points chosen on the same patients are expected to do; "
+                "the advantage is optimistic and would shrink in new patients.")
+    else:
+        text = "The two models have the same AIC."
+    if synthetic:
+        text += (" These are synthetic data whose outcomes were generated to reproduce the paper's dichotomised "
+                 "results, so this comparison describes the twin, not the patients.")
+    return text
+
+
+def net_benefit_sentence(thresholds, nb_model, nb_all, horizon: float) -> str:
+    """Over which thresholds the model's net benefit beats both treating everybody and treating nobody."""
+    import numpy as np
+
+    th, m, a = (np.asarray(v, dtype=float) for v in (thresholds, nb_model, nb_all))
+    ok = np.isfinite(m)
+    if not ok.any():
+        return f"At {horizon:g} months the net benefit of the model is not estimable on this cohort."
+    better = ok & (m > np.maximum(a, 0.0))
+    lo, hi = 100 * th.min(), 100 * th.max()
+    if not better.any():
+        return (f"At {horizon:g} months the model's net benefit does not exceed both treating everybody and treating "
+                f"nobody at any threshold from {lo:.0f}% to {hi:.0f}%: on these data it would not improve decisions.")
+    where = th[better]
+    text = f"At {horizon:g} months the model's net benefit exceeds both treating everybody and treating nobody at "
+    if better[ok].all():
+        return text + f"every threshold from {lo:.0f}% to {hi:.0f}%."
+    return text + (f"{better.sum()} of the {ok.sum()} thresholds from {lo:.0f}% to {hi:.0f}% (the lowest "
+                   f"{100 * where.min():.0f}%, the highest {100 * where.max():.0f}%).")
+
+
+def ipa_sentence(ipa: float | None, horizon: float) -> str:
+    """Whether the model's Brier score beats the no-covariate Kaplan-Meier prediction (IPA > 0)."""
+    if _missing(ipa):
+        return f"The index of prediction accuracy at {horizon:g} months is not estimable on this cohort."
+    if ipa > 0:
+        return (f"At {horizon:g} months the model's Brier score is {100 * ipa:.0f}% lower than that of predicting "
+                "the overall Kaplan-Meier survival for everybody (IPA > 0).")
+    return (f"At {horizon:g} months the model's Brier score is no better than predicting the overall Kaplan-Meier "
+            f"survival for everybody (IPA {ipa:.2f}).")

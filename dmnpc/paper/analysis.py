@@ -200,6 +200,16 @@ def univariable(df: pd.DataFrame, key: str, terms: tuple[str, ...] = SCREEN_TERM
     return out
 
 
+def flagged_summary(fit: cox.CoxFit, screen: pd.DataFrame) -> pd.DataFrame:
+    """A multivariable model's summary with the ``flag`` of each term from the univariable ``screen``.
+
+    Whether a term's smaller group is too small to interpret (:func:`univariable`) depends on the
+    patients and events in its levels, not on the other terms, so the screen's flag carries over.
+    """
+    flags = screen.set_index("term")["flag"]
+    return fit.summary.assign(flag=[flags.get(t, "") for t in fit.summary["term"]])
+
+
 def os_nomogram(df: pd.DataFrame, times: tuple[float, ...] = HORIZONS):
     """The 5-factor OS nomogram (Fig. 3A) and every patient's score.
 

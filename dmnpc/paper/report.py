@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from dmnpc.paper import analysis
-from dmnpc.paper.variables import HORIZONS, OS_TERMS, PFS_TERMS, RISK_COHORTS, TABLE_ROWS, TABLE_TEST
+from dmnpc.paper.variables import (BOOT_B, HORIZONS, OS_TERMS, PFS_TERMS, RISK_COHORTS, SEED, TABLE_ROWS,
+                                   TABLE_TEST)
 from dmnpc.stats import km
 
 __all__ = ["compute_results", "package_versions", "CORE_PACKAGES"]
@@ -159,6 +160,21 @@ def _cox_sections(b: _Builder, df: pd.DataFrame) -> None:
         b.section(f"cox_{key}", {t: _hr(None) for t in terms}, lambda k=key: _cox_summary(analysis.multivariable(df, k)))
 
 
+def _ph_section(b: _Builder, df: pd.DataFrame) -> None:
+    """The global proportional-hazards test of the multivariable OS model (``cox.zph``'s GLOBAL row)."""
+    from dmnpc.stats import cox
+
+    def glob(fit):
+        return cox.ph_test(analysis.converged(fit)).set_index("term").loc["GLOBAL"]
+
+    est = analysis.estimate(lambda: glob(analysis.multivariable(df, "os")))
+    b.out["ph_os"] = {
+        "global_chi2": b.take("ph_os.global_chi2", est, lambda g: g["chisq"]),
+        "global_df": b.take("ph_os.global_df", est, lambda g: g["df"]),
+        "global_p": b.take("ph_os.global_p", est, lambda g: g["p"]),
+    }
+
+
 def _nomogram_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate) -> None:
     from dmnpc.stats import discrimination, nomogram
 
@@ -273,6 +289,69 @@ def _table2_p(b: _Builder, df: pd.DataFrame, risk_groups: pd.Series) -> dict[str
     return {c: {v: _num(p[(c, v)]) for v in p.loc[c].index} for c in dict.fromkeys(t["cohort"])}
 
 
+_COMPARISON_KEYS = ("lr_chi2", "df", "aic", "c_index")
+_SAMPLE_SIZE_COUNTS = ("candidate_parameters", "events", "criterion1_n", "criterion2_n", "criterion3_n", "required_n")
+_SAMPLE_SIZE_KEYS = ("candidate_parameters", "r2_cs", "events", "rate_per_month", "mean_followup_months",
+                     "criterion1_n", "criterion2_n", "criterion3_n", "required_n", "events_per_parameter")
+
+
+def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate) -> None:
+    """``appraisal``: sample size, shrinkage, decision curves, Brier/IPA and O/E of the five-term OS model."""
+    from dmnpc.paper import appraisal
+    from dmnpc.stats import validation
+
+    horizons = tuple(f"{h:g}" for h in HORIZONS)
+    ap: dict[str, Any] = {
+        "sample_size": {**dict.fromkeys(_SAMPLE_SIZE_KEYS), "r2_cs_basis": None},
+        "shrinkage": {"heuristic": None, "bootstrap_slope": None, "penalised_method": None, "penalty": None},
+        "continuous": dict.fromkeys(_COMPARISON_KEYS),
+        "dichotomised": dict.fromkeys(_COMPARISON_KEYS),
+        "dca": {h: {"thresholds": list(appraisal.DCA_THRESHOLDS), "nb_model": None, "nb_all": None} for h in horizons},
+        "brier": {f"{k}_{h}": None for k in ("brier", "ipa") for h in horizons},
+        "oe_24": None,
+    }
+    b.out["appraisal"] = ap
+    if not fitted.ok:
+        b.note("appraisal", fitted.reason)
+        return
+    fit = fitted.value[0]
+    ss = analysis.estimate(appraisal.sample_size, fit)
+    for k in _SAMPLE_SIZE_KEYS:
+        v = b.take(f"appraisal.sample_size.{k}", ss, lambda v, k=k: v[k])
+        ap["sample_size"][k] = int(v) if v is not None and k in _SAMPLE_SIZE_COUNTS else v
+    ap["sample_size"]["r2_cs_basis"] = ss.value["r2_cs_basis"] if ss.ok else None
+    val = analysis.estimate(validation.validate_cox, fit, B=BOOT_B, seed=SEED)
+    sh = analysis.estimate(appraisal.shrinkage, fit, val.value.corrected("Slope") if val.ok else None)
+    ap["shrinkage"]["heuristic"] = b.take("appraisal.shrinkage.heuristic", sh, lambda v: v["heuristic"])
+    if sh.ok and ap["shrinkage"]["heuristic"] is None:
+        b.note("appraisal.shrinkage.heuristic", "the likelihood-ratio chi-square does not exceed its degrees of "
+                                                "freedom: no positive shrinkage factor")
+    ap["shrinkage"]["bootstrap_slope"] = b.take("appraisal.shrinkage.bootstrap_slope", val,
+                                                lambda v: v.corrected("Slope"))
+    pen = analysis.estimate(appraisal.penalised_model, fit)
+    ap["shrinkage"]["penalty"] = b.take("appraisal.shrinkage.penalty", pen, lambda r: r.theta)
+    ap["shrinkage"]["penalised_method"] = appraisal.PENALISED_METHOD if pen.ok else None
+    cont = analysis.estimate(appraisal.continuous_model, df)
+    cmp = analysis.estimate(appraisal.model_comparison, fit, cont.value) if cont.ok else cont
+    for m in ("continuous", "dichotomised"):
+        for k in _COMPARISON_KEYS:
+            v = b.take(f"appraisal.{m}.{k}", cmp, lambda t, m=m, k=k: t.loc[m, k])
+            ap[m][k] = int(v) if k == "df" and v is not None else v
+    ut = analysis.estimate(appraisal.utility, fit)
+    for h, hk in zip(HORIZONS, horizons):
+        d = ap["dca"][hk]
+        for col in ("nb_model", "nb_all"):
+            if not ut.ok:
+                b.note(f"appraisal.dca.{hk}.{col}", ut.reason)
+                continue
+            d[col] = [_num(x) for x in ut.value[h]["dca"][col]]
+            if None in d[col]:
+                b.note(f"appraisal.dca.{hk}.{col}", "null where the treated patients are not followed to the horizon")
+        ap["brier"][f"brier_{hk}"] = b.take(f"appraisal.brier.brier_{hk}", ut, lambda v: v[h]["brier"].brier)
+        ap["brier"][f"ipa_{hk}"] = b.take(f"appraisal.brier.ipa_{hk}", ut, lambda v: v[h]["brier"].ipa)
+    ap["oe_24"] = b.take("appraisal.oe_24", ut, lambda v: v[24.0]["oe"].ratio if 24.0 in v else None)
+
+
 def compute_results(df: pd.DataFrame) -> dict[str, Any]:
     """Run the paper's analysis on a validated cohort and return the results dictionary.
 
@@ -298,6 +377,7 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
     _table1_section(b, df)
     fitted = analysis.estimate(analysis.os_nomogram, df)   # fitted once, shared by the sections below
     _cox_sections(b, df)
+    _ph_section(b, df)
     _nomogram_section(b, df, fitted)
     st = analysis.stratify(df, scores=fitted.value[2]) if fitted.ok else None
     if not fitted.ok:
@@ -305,5 +385,6 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
             b.note(key, f"no nomogram score to split at: {fitted.reason}")
     _risk_section(b, df, st)
     _other_section(b, df, st)
+    _appraisal_section(b, df, fitted)
     b.out["notes"] = b.notes()
     return b.out

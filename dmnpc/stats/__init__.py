@@ -10,7 +10,12 @@ enforces it). Modules are named by topic:
 ``discrimination``  Harrell's and Uno's C, IPCW time-dependent AUC and ROC
 ``roc``             ROC curves and Youden-optimal cut points (binary and time-dependent), their bootstrap
 ``calibration``     grouped (KM) and smooth calibration at a horizon, with bootstrap correction
-``validation``      optimism bootstrap of a Cox model (``rms::validate``)
+``utility``         at a horizon: decision-curve net benefit (KM), IPCW Brier score and IPA, O/E ratio
+``samplesize``      minimum sample size for a survival model (Riley et al.), Cox-Snell R2, heuristic shrinkage
+``validation``      optimism bootstrap of a Cox model (``rms::validate``); ridge Cox fits
+``splines``         restricted cubic splines (``rms::rcs`` knots and basis), Cox models with spline terms,
+                    LR test, AIC, C and partial effects (``rms::cph``, ``Predict``)
+``penalised``       ridge Cox with the penalty chosen by cross-validated partial likelihood
 ``nomogram``        points nomogram of a Cox fit (``rms::nomogram``)
 ``contingency``     chi-square, Yates and Fisher (Freeman-Halton) tests of a contingency table
 ``subgroup``        risk groups from a score, treatment effects within strata, treatment x stratum interaction

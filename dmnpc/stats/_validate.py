@@ -10,6 +10,9 @@ whichever function found it. Design matrices are checked in
 from __future__ import annotations
 
 
+import math
+from numbers import Integral, Real
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -74,6 +77,14 @@ def check_marker(values, n: int, what: str = "risk score") -> np.ndarray:
     return r
 
 
+def check_probability(values, n: int, what: str) -> np.ndarray:
+    """One probability in [0, 1] per patient (length and finiteness as :func:`check_marker`)."""
+    p = check_marker(values, n, what)
+    if ((p < 0.0) | (p > 1.0)).any():
+        raise ValueError(f"{what} must be probabilities between 0 and 1; other values were found")
+    return p
+
+
 def check_group(group, n: int) -> np.ndarray:
     """Validate one (non-missing) group label per patient; return an object array."""
     g = np.asarray(group, dtype=object).ravel()
@@ -81,6 +92,41 @@ def check_group(group, n: int) -> np.ndarray:
     if pd.isna(pd.Series(g)).any():
         raise ValueError("group has missing values: remove or complete those patients first")
     return g
+
+
+def check_number(x, name: str) -> float:
+    """A finite real number (not a bool); return it as float."""
+    if isinstance(x, bool) or not isinstance(x, Real):
+        raise ValueError(f"the {name} must be a number, got {x!r}")
+    v = float(x)
+    if not math.isfinite(v):
+        raise ValueError(f"the {name} must be a finite number, got {x!r}")
+    return v
+
+
+def check_positive(x, name: str) -> float:
+    """A finite number > 0."""
+    v = check_number(x, name)
+    if v <= 0:
+        raise ValueError(f"the {name} must be positive, got {x!r}")
+    return v
+
+
+def check_fraction(x, name: str, example: str) -> float:
+    """A number strictly between 0 and 1 (``example`` is shown in the message)."""
+    v = check_number(x, name)
+    if not 0.0 < v < 1.0:
+        raise ValueError(f"the {name} must lie strictly between 0 and 1 (e.g. {example}), got {x!r}")
+    return v
+
+
+def check_count(x, name: str) -> int:
+    """A whole number >= 1 (an int, or a float without a fractional part)."""
+    if isinstance(x, bool) or not isinstance(x, (Integral, Real)):
+        raise ValueError(f"the {name} must be a whole number >= 1, got {x!r}")
+    if not (math.isfinite(float(x)) and float(x).is_integer() and x >= 1):
+        raise ValueError(f"the {name} must be a whole number >= 1, got {x!r}")
+    return int(x)
 
 
 def check_horizon(horizon: float, time: np.ndarray | None = None, *, name: str = "horizon") -> float:

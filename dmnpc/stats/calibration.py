@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 
 from dmnpc.stats import _engine as cf
-from dmnpc.stats._validate import check_horizon, check_time_event, z_value
+from dmnpc.stats._validate import check_horizon, check_probability, check_time_event, z_value
 from dmnpc.stats.cox import CoxFit
 from dmnpc.stats.km import km_at
+from dmnpc.stats.splines import rcs_basis, rcs_knots
 from dmnpc.stats.validation import _one_blas_thread, bootstrap_frequencies
 
 __all__ = [
@@ -51,15 +52,6 @@ def _survival_from_fit(lay, X, beta, horizon, w=None):
     lp = np.atleast_2d(beta) @ X.T  # (B, n)
     H0 = cf.efron_baseline_cumhaz(lay, lp, horizon, w)
     return np.exp(-H0[:, None] * np.exp(lp))
-
-
-def _check_pred(pred, n: int) -> np.ndarray:
-    p = np.asarray(pred, dtype=float).ravel()
-    if p.size != n:
-        raise ValueError(f"There are {p.size} predicted survival values but {n} patients.")
-    if not np.isfinite(p).all() or (p < 0).any() or (p > 1).any():
-        raise ValueError("Predicted survival values must be probabilities between 0 and 1.")
-    return p
 
 
 def _rms_cuts(pred: np.ndarray, m: int) -> np.ndarray:
@@ -162,7 +154,7 @@ def calibration_km(
     """
     t, e = check_time_event(time, event, require_events=True)
     h = check_horizon(horizon, t)
-    pred = _check_pred(pred, t.size)
+    pred = check_probability(pred, t.size, "predicted survival")
     if int(m) != m or m < 2:
         raise ValueError(f"m (patients per group) must be an integer of at least 2, got {m!r}.")
     cuts = _rms_cuts(pred, int(m)) if cuts is None else np.asarray(cuts, float)
@@ -258,40 +250,6 @@ def calibration_km_boot(
     return out
 
 
-def rcs_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
-    """Restricted cubic spline basis with linear tails (Harrell; ``Hmisc::rcspline.eval(norm = 2)``).
-
-    Returns the columns ``x, s_1, ..., s_{k-2}``, each non-linear term divided by
-    ``(t_k - t_1)^2``, as ``rms::rcs``.
-    """
-    x = np.asarray(x, float)
-    kn = np.asarray(knots, float)
-    k = kn.size
-    tk, tk1 = kn[-1], kn[-2]
-    scale = (tk - kn[0]) ** 2
-    p3 = lambda z: np.maximum(z, 0.0) ** 3  # noqa: E731
-    cols = [x]
-    for j in range(k - 2):
-        tj = kn[j]
-        cols.append(
-            (p3(x - tj) - p3(x - tk1) * (tk - tj) / (tk - tk1) + p3(x - tk) * (tk1 - tj) / (tk - tk1)) / scale
-        )
-    return np.column_stack(cols)
-
-
-def _rcs_knots(x: np.ndarray, nk: int) -> np.ndarray:
-    """Default knots of ``Hmisc::rcspline.eval`` (quantiles; outer ones from the 5th extremes if n < 100)."""
-    probs = {3: [0.1, 0.5, 0.9], 4: [0.05, 0.35, 0.65, 0.95], 5: [0.05, 0.275, 0.5, 0.725, 0.95]}
-    if nk not in probs:
-        raise ValueError("The spline may have 3, 4 or 5 knots.")
-    xs = np.sort(x)
-    kn = np.quantile(xs, probs[nk])
-    if xs.size < 100:
-        kn[0] = xs[4]
-        kn[-1] = xs[-5]
-    return kn
-
-
 @dataclass(frozen=True)
 class SmoothCalibration:
     """Smooth calibration at a horizon (Austin, Harrell & van Klaveren 2020).
@@ -357,13 +315,15 @@ def calibration_smooth(pred, time, event, horizon: float, nk: int = 3, eps: floa
     """
     t, e = check_time_event(time, event, require_events=True)
     h = check_horizon(horizon, t)
-    p = _check_pred(pred, t.size)
+    p = check_probability(pred, t.size, "predicted survival")
     if np.any((p <= 0) | (p >= 1)):
         raise ValueError("Predicted survival must lie strictly between 0 and 1 for a smooth calibration curve.")
     cll = np.log(-np.log(p))  # = log(-log(1 - predicted risk))
+    if nk not in (3, 4, 5):
+        raise ValueError("The spline may have 3, 4 or 5 knots.")
     if np.unique(cll).size < nk + 1:
         raise ValueError("The predictions take too few distinct values for a spline calibration curve.")
-    knots = _rcs_knots(cll, nk)
+    knots = rcs_knots(cll, nk)
     Z = rcs_basis(cll, knots)
     lay = cf.layout(t, e)
     maxit = 10 if eps is not None else 30

@@ -8,7 +8,8 @@ A page fails when it shows raw program output instead of reader-grade text:
 * a repr (``Estimate(``, ``KMResult(``, ``Name(field=``, ``{'``, ``array(``, a bare tuple);
 * a table wider than its column that is not inside its own horizontally scrolling box, or a page
   that scrolls sideways;
-* numbers at risk under a Kaplan-Meier figure that show smaller than 9 pt.
+* numbers at risk under a Kaplan-Meier figure, or any text of a figure (ticks, titles,
+  legends), that show smaller than 9 pt.
 
 The checks run in the browser: the test server adds one script to each page it serves, the
 script measures the laid-out page (widths, computed overflow, image sizes) once the figures have
@@ -192,6 +193,14 @@ def at_risk_pts(svg: str, shown_px: float) -> list[float]:
     return sizes
 
 
+def text_pts(svg: str, shown_px: float) -> list[float]:
+    """Display size in points of every text (tick labels, titles, legends, notes) of a matplotlib SVG."""
+    width = re.search(r'<svg[^>]*\swidth="([\d.]+)pt"', svg)
+    assert width, "figure SVG without a width in pt"
+    return [0.75 * float(s) * 100 * shown_px / float(width.group(1))
+            for s in re.findall(r'transform="[^"]*scale\(([\d.]+) -[\d.]+\)"', svg)]
+
+
 def problems(reports: dict[str, dict], html: Path, known: dict[str, list[str]] = KNOWN) -> list[str]:
     """Every problem of every page that is not a known one of a page owned elsewhere."""
     out = []
@@ -199,9 +208,15 @@ def problems(reports: dict[str, dict], html: Path, known: dict[str, list[str]] =
         excused = known.get(page, [])
         out += [f"{page}: {p}" for p in rep["problems"] if not any(k in p for k in excused)]
         for im in rep["images"]:
+            f = html / unquote(urlparse(urljoin(rep["url"], im["src"])).path).lstrip("/")
+            if f.suffix == ".svg" and im["figure"]:
+                pts = text_pts(f.read_text(), im["shown"])
+                if pts and min(pts) < MIN_PT - 0.05:
+                    msg = f"text of {im['figure']} shows at {min(pts):.1f} pt (< {MIN_PT:g} pt) at {im['shown']:.0f} px"
+                    if not any(k in msg for k in excused):
+                        out.append(f"{page}: {msg}")
             if not im["figure"].startswith("fig-km"):
                 continue
-            f = html / unquote(urlparse(urljoin(rep["url"], im["src"])).path).lstrip("/")
             if f.suffix != ".svg":
                 out.append(f"{page}: KM figure {im['figure']} is not SVG; its text size cannot be read")
                 continue

@@ -65,3 +65,89 @@ def test_absolute_sentence_reports_both_cohorts_and_the_difference():
     s = prose.absolute_sentence({"high": (0.50, 0.30), "low": (0.95, None)})
     assert "50.0% with and 30.0% without LRRT in the high-risk cohort (a difference of 20.0 percentage points)" in s
     assert "in the low-risk cohort it is not estimable" in s
+
+
+def _rec(hr, lo, hi, p):
+    return {"hr": hr, "lower": lo, "upper": hi, "p": p}
+
+
+@pytest.mark.parametrize("hr, word", [(2.41, "higher by a factor of 2.41 (95% CI"), (1.0001, "higher by a factor of 1.00"),
+                                      (0.45, "lower (hazard ratio 0.45 (95% CI"), (0.9999, "lower (hazard ratio 1.00")])
+def test_hazard_change_direction_follows_the_hr(hr, word):
+    assert prose.hazard_change(_rec(hr, hr / 2, hr * 2, 0.04)).startswith(word)
+
+
+def test_hazard_change_at_one_and_missing():
+    assert prose.hazard_change(_rec(1.0, 0.5, 2.0, 1.0)).startswith("unchanged")
+    assert prose.hazard_change(_rec(None, None, None, None), "no deaths") == "not estimable: no deaths"
+    assert prose.hazard_change(None, "one arm") == "not estimable: one arm"
+
+
+def test_lrrt_hr_sentence_each_cohort_its_own_direction():
+    s = prose.lrrt_hr_sentence({"high": _rec(0.45, 0.22, 0.93, 0.031), "low": _rec(1.8, 0.6, 5.4, 0.3)})
+    assert s == ("Without LRRT, the hazard of death was lower (hazard ratio 0.45 (95% CI 0.22 to 0.93, P = 0.031)) in "
+                 "the high-risk cohort and higher by a factor of 1.80 (95% CI 0.60 to 5.40, P = 0.300) in the "
+                 "low-risk cohort.")
+
+
+@pytest.mark.parametrize("with_, without, phrase", [(0.73, 0.36, "survived longer, and part of that gap may be selection"),
+                                                    (0.25, 0.38, "survived less long; selection favours the LRRT arm, so it cannot"),
+                                                    (0.5, 0.5, "both arms have the same 24-month survival"),
+                                                    (None, 0.5, "not estimable")])
+def test_selection_sentence_follows_which_arm_did_better(with_, without, phrase):
+    assert phrase in prose.selection_sentence(with_, without)
+
+
+@pytest.mark.parametrize("n_sig, flagged, expected", [
+    (5, [], "In the OS model, 5 of the 5 interpretable terms have P < 0.05 with HR > 1"),
+    (1, ["Age ≥ 50 vs < 50"], "In the OS model, 1 of the 4 interpretable terms has P < 0.05 with HR > 1; Age ≥ 50 vs "
+                              "< 50 is set aside as uninterpretable, because the hazard ratio rests on a handful of patients"),
+])
+def test_multivariable_count_sentence(n_sig, flagged, expected):
+    assert prose.multivariable_count_sentence(n_sig, 5, flagged) == expected
+
+
+@pytest.mark.parametrize("n, req, phrase", [(90, 372, "has 24% of the minimum of 372"), (371, 372, "has 100% of the minimum"),
+                                             (372, 372, "meets the minimum of 372"), (500, 372, "meets the minimum")])
+def test_sample_size_sentence_on_both_sides(n, req, phrase):
+    s = prose.sample_size_sentence(n, req, 16, 1.75)
+    assert phrase in s
+    assert ("too small" in s) == (n < req)
+
+
+def test_sample_size_sentence_not_estimable():
+    assert prose.sample_size_sentence(90, None, 16, None, "no deaths") == "The minimum sample size is not estimable: no deaths."
+
+
+@pytest.mark.parametrize("h, b, phrase", [(0.88, 0.67, "are below 0.9: the model is overfitted"),
+                                          (0.95, 0.92, "reach 0.9: little shrinkage"),
+                                          (0.9, 0.9, "reach 0.9"),
+                                          (0.95, 0.7, "disagree"),
+                                          (None, 0.7, "is below 0.9"),
+                                          (None, None, "Neither estimate")])
+def test_shrinkage_sentence_on_both_sides_of_the_target(h, b, phrase):
+    assert phrase in prose.shrinkage_sentence(h, b)
+
+
+@pytest.mark.parametrize("cont, dich, phrase", [(160.0, 168.0, "The continuous model has the lower AIC (by 8.0)"),
+                                                (177.0, 168.0, "The dichotomised model has the lower AIC (by 9.0)"),
+                                                (168.0, 168.0, "The two models have the same AIC")])
+def test_dichotomising_sentence(cont, dich, phrase):
+    assert prose.dichotomising_sentence(cont, dich).startswith(phrase)
+    assert "synthetic" in prose.dichotomising_sentence(cont, dich, synthetic=True)
+    assert "synthetic" not in prose.dichotomising_sentence(cont, dich)
+
+
+def test_net_benefit_sentence_follows_the_curves():
+    th = [0.1, 0.2, 0.3]
+    assert "at every threshold from 10% to 30%." in prose.net_benefit_sentence(th, [0.3, 0.2, 0.1], [0.2, 0.1, -0.1], 24)
+    s = prose.net_benefit_sentence(th, [0.1, 0.05, 0.0], [0.2, 0.1, 0.0], 24)
+    assert "does not exceed both" in s                     # below treat-all, then equal to treat-none
+    s = prose.net_benefit_sentence(th, [0.1, 0.15, float("nan")], [0.2, 0.1, 0.0], 12)
+    assert "at 1 of the 2 thresholds" in s and "(the lowest 20%, the highest 20%)" in s
+    assert "not estimable" in prose.net_benefit_sentence(th, [float("nan")] * 3, [0.1] * 3, 12)
+
+
+@pytest.mark.parametrize("ipa, phrase", [(0.2, "20% lower"), (0.0, "no better"), (-0.1, "no better"), (None, "not estimable")])
+def test_ipa_sentence(ipa, phrase):
+    assert phrase in prose.ipa_sentence(ipa, 24)

@@ -1,5 +1,5 @@
-"""Tests of dmnpc.paper.appraisal: the paper's development procedure bootstrapped as a whole, on the
-synthetic twin, against the same procedure in R (tests/reference/ref_pipeline.R -> pipeline.json).
+"""Tests of dmnpc.paper.appraisal's whole-pipeline validation: the paper's development procedure bootstrapped
+as a whole, on the synthetic twin, against the same procedure in R (tests/reference/ref_pipeline.R -> pipeline.json).
 
 The procedure on the original data is deterministic and must equal R's (cuts, screen P values,
 terms, coefficients, C, 2-year predictions, risk groups). The bootstrap uses other random numbers
@@ -26,7 +26,7 @@ B = 500
 #: Comparisons with R made below, per variant: 16 selection shares (at most), the share of samples
 #: keeping the full-data cut of each marker (2), the means of 5 per-replicate quantities
 #: (C optimism, slope, 2-year prediction error, reclassified share, failed share).
-N_COMPARISONS = len(appraisal.VARIANTS) * (len(SCREEN_TERMS) + 2 + 5)
+N_COMPARISONS = len(appraisal.PIPELINE_VARIANTS) * (len(SCREEN_TERMS) + 2 + 5)
 
 
 def _z() -> float:
@@ -37,7 +37,7 @@ def _z() -> float:
 
 @pytest.fixture(scope="module")
 def runs():
-    return {v: appraisal.pipeline_validation(DF, B=B, variant=v) for v in appraisal.VARIANTS}
+    return {v: appraisal.pipeline_validation(DF, B=B, variant=v) for v in appraisal.PIPELINE_VARIANTS}
 
 
 def _arr(x):
@@ -46,14 +46,14 @@ def _arr(x):
 
 # ---------------------------------------------------------------- the procedure
 def test_procedure_specification():
-    p = appraisal.procedure(DF, "screen")
+    p = appraisal.pipeline_procedure(DF, "screen")
     assert p.candidates == SCREEN_TERMS and p.alpha == 0.05
     assert {m.term: m.direction for m in p.markers} == {"ebv_dna_high": "<", "immuno_cycles_low": ">"}
-    assert "no_lrrt" not in appraisal.procedure(DF, "screen_no_lrrt").candidates
-    f = appraisal.procedure(DF, "fixed_terms")
+    assert "no_lrrt" not in appraisal.pipeline_procedure(DF, "screen_no_lrrt").candidates
+    f = appraisal.pipeline_procedure(DF, "fixed_terms")
     assert f.candidates == OS_TERMS and f.alpha is None
     with pytest.raises(ValueError, match="variant"):
-        appraisal.procedure(DF, "stepwise")
+        appraisal.pipeline_procedure(DF, "stepwise")
 
 
 def test_fixed_terms_apparent_model_is_the_nomogram(runs):
@@ -69,7 +69,7 @@ def test_fixed_terms_apparent_model_is_the_nomogram(runs):
 
 
 # ---------------------------------------------------------------- deterministic: equal to R
-@pytest.mark.parametrize("variant", appraisal.VARIANTS)
+@pytest.mark.parametrize("variant", appraisal.PIPELINE_VARIANTS)
 def test_apparent_procedure_equals_r(runs, variant):
     ref = REF["variants"][variant]["apparent"]
     dev = runs[variant].result.apparent
@@ -100,7 +100,7 @@ def _close_shares(k1: float, n1: int, k2: float, n2: int, what: str):
     assert abs(k1 / n1 - k2 / n2) <= _z() * se + 1e-12, f"{what}: {k1 / n1:.3f} vs R {k2 / n2:.3f} (se {se:.3f})"
 
 
-@pytest.mark.parametrize("variant", appraisal.VARIANTS)
+@pytest.mark.parametrize("variant", appraisal.PIPELINE_VARIANTS)
 def test_bootstrap_agrees_with_r_within_monte_carlo_error(runs, variant):
     a = runs[variant]
     r = REF["variants"][variant]["replicates"]

@@ -30,7 +30,9 @@ PUBLIC_KEYS = {
                                        "immuno_cycles_low")),
     "risk.n_low", "risk.n_high", "risk.n_low_lrrt", "risk.n_low_no_lrrt", "risk.n_high_lrrt",
     "risk.n_high_no_lrrt", "risk.os_surv_24_low", "risk.os_surv_24_high", "risk.os_logrank_p",
-    "risk.pfs_logrank_p",
+    "risk.pfs_logrank_p", "risk.threshold_points", "risk.interaction_p", "risk.interaction_ratio_shared",
+    "risk.interaction_ratio_stratified", "risk.interaction_p_stratified",
+    "ph_os.global_chi2", "ph_os.global_df", "ph_os.global_p",
     *(f"lrrt_in_{s}.{k}" for s in ("high", "low") for k in ("hr", "lower", "upper", "p")),
 }
 

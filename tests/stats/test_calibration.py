@@ -127,7 +127,7 @@ def test_errors():
         C.calibration_km(PRED_R, T, E, -5)
     with pytest.raises(ValueError, match="probabilities between 0 and 1"):
         C.calibration_km(PRED_R * 2, T, E, U)
-    with pytest.raises(ValueError, match="predicted survival values but"):
+    with pytest.raises(ValueError, match="predicted survival has 10 values but there are"):
         C.calibration_km(PRED_R[:10], T, E, U)
     with pytest.raises(ValueError, match="m \\(patients per group\\)"):
         C.calibration_km(PRED_R, T, E, U, m=1)
