@@ -339,7 +339,6 @@ def _aliased(X: np.ndarray, w: np.ndarray, free: np.ndarray) -> np.ndarray:
     R, n, p = X.shape
     sw = w.sum(axis=1, keepdims=True)
     Z = X - (np.einsum("rn,rnp->rp", w, X) / sw)[:, None, :]
-    keep = []
     out = np.zeros((R, p), dtype=bool)
     basis = []
     for j in range(p):
@@ -353,7 +352,6 @@ def _aliased(X: np.ndarray, w: np.ndarray, free: np.ndarray) -> np.ndarray:
         ok = free[:, j] & ~al
         q = np.where(ok[:, None], z / np.sqrt(np.where(ok, v, 1.0))[:, None], 0.0)
         basis.append(q)
-        keep.append(ok)
     return out
 
 
@@ -627,20 +625,24 @@ class PipelineResult:
 
 
 def _quiet():
+    """No RuntimeWarning for the means of all-NaN columns (patients never predicted): NaN is the answer."""
     import warnings
 
     w = warnings.catch_warnings()
     w.__enter__()
     warnings.simplefilter("ignore", RuntimeWarning)
+    return _Exit(w)
 
-    class _Ctx:
-        def __enter__(self):
-            return self
 
-        def __exit__(self, *a):
-            w.__exit__(*a)
+class _Exit:
+    def __init__(self, w):
+        self.w = w
 
-    return _Ctx()
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.w.__exit__(*a)
 
 
 # ----------------------------------------------------------------------------- the bootstrap
