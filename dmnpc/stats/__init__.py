@@ -13,6 +13,7 @@ enforces it). Modules are named by topic:
 ``utility``         at a horizon: decision-curve net benefit (KM), IPCW Brier score and IPA, O/E ratio
 ``samplesize``      minimum sample size for a survival model (Riley et al.), Cox-Snell R2, heuristic shrinkage
 ``validation``      optimism bootstrap of a Cox model (``rms::validate``); ridge Cox fits
+``pipeline``        bootstrap of a whole development procedure (searched cuts, screen, model), instability
 ``splines``         restricted cubic splines (``rms::rcs`` knots and basis), Cox models with spline terms,
                     LR test, AIC, C and partial effects (``rms::cph``, ``Predict``)
 ``penalised``       ridge Cox with the penalty chosen by cross-validated partial likelihood

@@ -248,18 +248,26 @@ def fit_batch(
     tol: float = 1e-12,
     eps: float | None = None,
     final_terms: bool = False,
+    free: np.ndarray | None = None,
 ) -> BatchFit:
     """Newton-Raphson with step halving for B Efron Cox fits at once.
 
     X is in the *original* row order, (n, p) shared or (B, n, p); w is (B, n)
     frequencies in original row order (default: ones).
 
-    ``eps=None``: iterate to full convergence (relative change in
-    log-likelihood below ``tol`` and largest Newton step below 1e-9).
-    ``eps`` given: reproduce survival's ``coxph.fit`` iteration exactly (stop
-    when ``|1 - loglik_old / loglik_new| <= eps`` after a non-halving step, at
-    most ``max_iter`` iterations), which is what ``rms::cph`` (eps = 1e-4) and
+    ``eps=None``: iterate each replicate to full convergence (its Newton
+    decrement below 1e-9, then one last full step), as a single fit would: a
+    replicate that has converged is left alone while the others go on, so its
+    estimate does not depend on the rest of the batch. ``eps`` given: reproduce
+    survival's ``coxph.fit`` iteration exactly (stop when
+    ``|1 - loglik_old / loglik_new| <= eps`` after a non-halving step, at most
+    ``max_iter`` iterations), which is what ``rms::cph`` (eps = 1e-4) and
     ``rms::validate`` (eps = 1e-4, iter.max = 10) use.
+
+    ``free`` (B, p) bool, ``eps=None`` only: the coefficients that are estimated; the others stay
+    at ``init`` (0 by default). Replicates with different sets of terms can so share one batch: pad
+    each replicate's design to p columns with zero columns and leave those not free. The Newton
+    step of the free coefficients is that of the model of the free columns alone.
     """
     X = np.asarray(X, dtype=float)
     if X.ndim == 2:
@@ -282,40 +290,114 @@ def fit_batch(
     ll0 = ll.copy()
     at0 = {"score0": score, "information0": info}
     if eps is not None:
+        if free is not None:
+            raise ValueError("free coefficients need full convergence (eps=None)")
         return _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0, ex, one)
+    fm = None if free is None else np.broadcast_to(np.asarray(free, dtype=bool), (B, p))
     converged = np.zeros(B, dtype=bool)
+    score, info = score.copy(), info.copy()  # updated in place below; at0 keeps the values at init
+    fscore, finfo = score.copy(), info.copy()
+    act = np.ones(B, dtype=bool)  # replicates still iterating
     it = 0
     for it in range(1, max_iter + 1):
-        step = np.linalg.solve(info, score[..., None])[..., 0]
+        idx = np.flatnonzero(act)
+        # expansion (and single-fit preparation) of the active replicates; reused while none stops
+        if idx.size < B and (it == 1 or idx.size != ex_n):
+            ex = _expand(lay, ws[idx])
+        ex_n = idx.size
+        oa = one if idx.size == B else None
+        Xa, wa, sc, inf = sub(Xs, act), ws[idx], score[idx], info[idx]
+        step = _newton_step(inf, sc, None if fm is None else fm[idx])
+        # singular information (it underflows to 0 as a coefficient runs to infinity): no Newton step;
+        # that replicate stops where it is, not converged
+        sing = ~np.isfinite(step).all(axis=1)
+        step[sing] = 0.0
         # Newton decrement (scale free): below 1e-9 the full step lands within
-        # rounding error of the maximum, so take it and stop
-        dec = np.einsum("bp,bp->b", step, score)
-        if np.all(np.isfinite(dec)) and np.all(dec < 1e-9):
-            beta = beta + step
-            ll, fscore, finfo = _efron_terms(lay, Xs, ws, beta, need_deriv=final_terms, ex=ex, one=one)
-            converged[:] = True
+        # rounding error of the maximum, so take it and stop that replicate
+        dec = np.einsum("bp,bp->b", step, sc)
+        stop = (np.isfinite(dec) & (dec < 1e-9)) | sing
+        if stop.any():
+            si = idx[stop]
+            beta[si] = beta[si] + step[stop]
+            l_s, s_s, i_s = _efron_terms(lay, sub(Xa, stop), wa[stop], beta[si], need_deriv=final_terms,
+                                         ex=ex if stop.all() else None, one=oa)
+            ll[si] = l_s
+            if final_terms:
+                fscore[si], finfo[si] = s_s, i_s
+            info[si] = inf[stop]  # the information of the last iterate before the final step
+            converged[si] = ~sing[stop]
+            act[si] = False
+            if not act.any():
+                break
+            go = ~stop
+            idx, step = idx[go], step[go]
+            Xa, wa = sub(Xa, go), wa[go]
+            ex = _expand(lay, wa)
+            ex_n = idx.size
+            oa = None
+        new = beta[idx] + step
+        ll_new, sc_new, in_new = _efron_terms(lay, Xa, wa, new, ex=ex, one=oa)
+        # step halving where the likelihood went down (as survival's coxph.fit), or cannot be evaluated:
+        # far out, every risk in a late risk set can underflow to 0, and log(0) would read as +inf
+        ll_old = ll[idx]
+        bad = ~(np.isfinite(ll_new) & (ll_new >= ll_old - 1e-12 * np.abs(ll_old)))
+        stalled = np.zeros(idx.size, dtype=bool)
+        if bad.any():
+            new[bad], ll_new[bad], sc_new[bad], in_new[bad], stalled[bad] = _halve(
+                lay, sub(Xa, bad), wa[bad], beta[idx[bad]], step[bad], ll_old[bad])
+        beta[idx], ll[idx], score[idx], info[idx] = new, ll_new, sc_new, in_new
+        fscore[idx], finfo[idx] = sc_new, in_new  # score and information at beta, if it stops here
+        # no halving raised the likelihood: it is flat to rounding along the Newton direction, which at a
+        # finite maximum the decrement rule would have caught first (monotone likelihood): stop there,
+        # not converged, rather than repeat the same failed search until max_iter
+        act[idx[stalled]] = False
+        if not act.any():
             break
-        new = beta + step
-        ll_new, sc_new, in_new = _efron_terms(lay, Xs, ws, new, ex=ex, one=one)
-        # step halving where the likelihood went down (as survival's coxph.fit)
-        bad = ~(ll_new >= ll - 1e-12 * np.abs(ll))
-        halvings = 0
-        while bad.any() and halvings < 30:
-            step[bad] /= 2
-            new[bad] = beta[bad] + step[bad]
-            l2, s2, i2 = _efron_terms(lay, sub(Xs, bad), ws[bad], new[bad])
-            ll_new[bad], sc_new[bad], in_new[bad] = l2, s2, i2
-            still = ~(l2 >= ll[bad] - 1e-12 * np.abs(ll[bad]))
-            idx = np.flatnonzero(bad)
-            bad = np.zeros(B, dtype=bool)
-            bad[idx[still]] = True
-            halvings += 1
-        beta, ll, score, info = new, ll_new, sc_new, in_new
-    else:  # no break: score and information are those at beta
-        fscore, finfo = score, info
     if not final_terms:
         fscore = finfo = None
     return BatchFit(beta, ll0, ll, info, converged, it, **at0, score_final=fscore, information_final=finfo)
+
+
+def _halve(lay: _Layout, Xs: np.ndarray, ws: np.ndarray, beta: np.ndarray, step: np.ndarray, ll_old: np.ndarray,
+           max_halvings: int = 30):
+    """Step halving of the replicates whose full Newton step lowered the likelihood.
+
+    The point is ``beta + step / 2**k`` with the smallest ``k`` in 1..``max_halvings`` at which the
+    likelihood is not below ``ll_old`` (relative 1e-12), else ``k = max_halvings``: what halving one
+    step at a time gives, with all the ``k`` evaluated in one batch. Returns the new point, the
+    log-likelihood, score and information there, and whether no ``k`` raised the likelihood (stalled).
+    """
+    m, p = beta.shape
+    ks = 0.5 ** np.arange(1, max_halvings + 1)
+    cand = (beta[:, None, :] + step[:, None, :] * ks[None, :, None]).reshape(m * max_halvings, p)
+    rep = np.repeat(np.arange(m), max_halvings)
+    l_all = _efron_terms(lay, Xs[rep] if Xs.ndim == 3 else Xs, ws[rep], cand, need_deriv=False)[0]
+    ok = (np.isfinite(l_all) & (l_all >= np.repeat(ll_old - 1e-12 * np.abs(ll_old), max_halvings))).reshape(
+        m, max_halvings)
+    k = np.where(ok.any(axis=1), ok.argmax(axis=1), max_halvings - 1)
+    new = beta + step * ks[k][:, None]
+    ll, sc, inf = _efron_terms(lay, Xs, ws, new)
+    return new, ll, sc, inf, ~ok.any(axis=1)
+
+
+def _newton_step(info: np.ndarray, score: np.ndarray, free: np.ndarray | None) -> np.ndarray:
+    """Newton step ``info^-1 score`` of each replicate, (B, p); with ``free`` (B, p) only the free
+    coefficients move (the system of the free rows and columns, the others held by a unit diagonal).
+    NaN for a replicate whose information is singular."""
+    if free is not None:
+        f = free.astype(float)
+        info = info * f[:, :, None] * f[:, None, :] + np.eye(info.shape[1]) * (1.0 - f)[:, :, None]
+        score = score * f
+    try:
+        return np.linalg.solve(info, score[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # one singular system fails the batch: solve one by one, NaN where singular
+        out = np.full(score.shape, np.nan)
+        for b in range(score.shape[0]):
+            try:
+                out[b] = np.linalg.solve(info[b], score[b])
+            except np.linalg.LinAlgError:
+                pass
+        return out
 
 
 def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, sub, at0, ex, one) -> BatchFit:
@@ -345,7 +427,7 @@ def _fit_survival_rule(lay, Xs, ws, beta, ll, ll0, score, info, max_iter, eps, s
             break
         rest = ~conv
         ri = idx[rest]
-        worse = nl[rest] < ll[ri]
+        worse = ~(nl[rest] >= ll[ri]) | ~np.isfinite(nl[rest])
         hi = ri[worse]
         halving[hi] = True
         newbeta[hi] = (newbeta[hi] + beta[hi]) / 2
@@ -372,12 +454,13 @@ def loglik_at(lay: _Layout, X: np.ndarray, beta: np.ndarray, w: np.ndarray | Non
 def efron_terms(lay: _Layout, X: np.ndarray, beta: np.ndarray, w: np.ndarray | None = None):
     """Log-likelihood (B,), score (B, p) and information (B, p, p) at ``beta`` (B, p).
 
-    ``X`` (n, p) in original row order; ``w`` (B, n) frequencies (default ones).
+    ``X`` (n, p) shared or (B, n, p) per replicate, in original row order; ``w`` (B, n) frequencies
+    (default ones).
     """
     X = np.asarray(X, dtype=float)
     beta = np.atleast_2d(np.asarray(beta, float))
     ws = np.ones((beta.shape[0], lay.order.size)) if w is None else np.asarray(w, float)[:, lay.order]
-    return _efron_terms(lay, X[lay.order], ws, beta)
+    return _efron_terms(lay, X[lay.order] if X.ndim == 2 else X[:, lay.order], ws, beta)
 
 
 def baseline_increments(lay: _Layout, lp: np.ndarray, w: np.ndarray | None = None, efron: bool = True) -> np.ndarray:

@@ -445,11 +445,13 @@ def diverging(fit: CoxFit, weights) -> np.ndarray:
 def _ridge_batch(lay, Xa: np.ndarray, W: np.ndarray, theta: float, max_iter: int = 100) -> np.ndarray:
     """Maximisers of ``loglik(beta) - theta * sum(beta^2) / 2`` for each row of ``W``, (B, p).
 
+    ``Xa`` (n, p) shared or (B, n, p) per replicate (a zero column gets a zero coefficient).
+
     Newton-Raphson from 0 with step halving on the penalised likelihood (strictly concave,
     so the maximum is unique and finite), until the largest step is below 1e-10 relative
     to ``1 + |beta|``.
     """
-    B, p = W.shape[0], Xa.shape[1]
+    B, p = W.shape[0], Xa.shape[-1]
     beta = np.zeros((B, p))
     pen = lambda b: theta * np.sum(b * b, axis=1) / 2  # noqa: E731
     ll, score, info = cf.efron_terms(lay, Xa, beta, W)
@@ -461,12 +463,12 @@ def _ridge_batch(lay, Xa: np.ndarray, W: np.ndarray, theta: float, max_iter: int
         ll_n, sc_n, in_n = cf.efron_terms(lay, Xa, new, W)
         pl_n = ll_n - pen(new)
         for _h in range(30):
-            bad = ~(pl_n >= pl - 1e-12 * np.abs(pl))
+            bad = ~(np.isfinite(pl_n) & (pl_n >= pl - 1e-12 * np.abs(pl)))
             if not bad.any():
                 break
             step[bad] /= 2
             new[bad] = beta[bad] + step[bad]
-            ll_b, sc_b, in_b = cf.efron_terms(lay, Xa, new[bad], W[bad])
+            ll_b, sc_b, in_b = cf.efron_terms(lay, Xa[bad] if Xa.ndim == 3 else Xa, new[bad], W[bad])
             ll_n[bad], sc_n[bad], in_n[bad], pl_n[bad] = ll_b, sc_b, in_b, ll_b - pen(new[bad])
         beta, score, info, pl = new, sc_n, in_n, pl_n
         if np.all(np.abs(step) / (1 + np.abs(beta)) < 1e-10):
