@@ -33,6 +33,13 @@ PUBLIC_KEYS = {
     "risk.pfs_logrank_p", "risk.threshold_points", "risk.interaction_p", "risk.interaction_ratio_shared",
     "risk.interaction_ratio_stratified", "risk.interaction_p_stratified",
     "ph_os.global_chi2", "ph_os.global_df", "ph_os.global_p",
+    *(f"appraisal.sample_size.{k}" for k in ("candidate_parameters", "r2_cs", "events", "rate_per_month",
+                                             "mean_followup_months", "criterion1_n", "criterion2_n", "criterion3_n",
+                                             "required_n", "events_per_parameter")),
+    *(f"appraisal.{m}.{k}" for m in ("continuous", "dichotomised") for k in ("lr_chi2", "df", "aic", "c_index")),
+    *(f"appraisal.shrinkage.{k}" for k in ("heuristic", "bootstrap_slope", "penalised_method", "penalty")),
+    *(f"appraisal.dca.{h}.{k}" for h in ("12", "24") for k in ("thresholds", "nb_model", "nb_all")),
+    *(f"appraisal.brier.{k}_{h}" for k in ("brier", "ipa") for h in ("12", "24")), "appraisal.oe_24",
     *(f"lrrt_in_{s}.{k}" for s in ("high", "low") for k in ("hr", "lower", "upper", "p")),
 }
 
@@ -61,9 +68,12 @@ def test_public_keys_present(results):
 
 def test_values_are_plain_json_numbers(results):
     for key, v in _flat(results).items():
-        assert v is None or type(v) in (int, float, str), (key, type(v))
-        if isinstance(v, float):
-            assert math.isfinite(v), key
+        # lists only where the interface has curves (appraisal.dca.<h>.thresholds / nb_model / nb_all)
+        items = v if isinstance(v, list) and key.startswith("appraisal.dca.") else [v]
+        for x in items:
+            assert x is None or type(x) in (int, float, str), (key, type(x))
+            if isinstance(x, float):
+                assert math.isfinite(x), key
     assert 0 < results["os"]["surv_24"] < 1  # proportions, not percent
     assert results["n"] == results["n_lrrt"] + results["n_no_lrrt"]
 
