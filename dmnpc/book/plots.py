@@ -26,7 +26,7 @@ from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
 __all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "panel_title", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
-           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "plot_cv_curve", "keep_text_readable",
+           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "plot_cv_curve", "plot_instability", "keep_text_readable",
            "not_estimable"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
@@ -694,4 +694,42 @@ def plot_cv_curve(grid, cvl, chosen: float, ax=None, xlabel: str = "Ridge penalt
     ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Cross-validated log-likelihood")
+    return ax
+
+
+def plot_instability(original, boot, ax=None, bins: int = 25, xlabel: str = "Predicted 2-year survival, original model",
+                     ylabel: str = "Predicted by the bootstrap models"):
+    """Prediction instability (Riley & Collins 2023) as a density, not as patients' points.
+
+    Every pair (a patient's prediction by the original model, the same patient's prediction by
+    one bootstrap model) is counted in a 2-D histogram; the diagonal is perfect stability. Only
+    counts per cell are drawn, so no patient's own values reach the figure.
+
+    Parameters
+    ----------
+    original : array-like, shape (n,)
+    boot : array-like, shape (B, n)
+        NaN (a patient without a prediction in a replicate) is left out.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 5.0))
+    fs = readable_pt(ax.figure, 10)
+    b = np.asarray(boot, dtype=float)
+    x = np.broadcast_to(np.asarray(original, dtype=float), b.shape).ravel()
+    y = b.ravel()
+    ok = np.isfinite(x) & np.isfinite(y)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    h, _, _ = np.histogram2d(x[ok], y[ok], bins=[edges, edges])
+    h = np.ma.masked_equal(h.T, 0)
+    mesh = ax.pcolormesh(edges, edges, h, cmap="Blues", norm=mpl.colors.LogNorm(vmin=1, vmax=max(2, h.max())))
+    ax.plot([0, 1], [0, 1], color=PALETTE[1], lw=1, ls="--")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel(xlabel, fontsize=fs)
+    ax.set_ylabel(ylabel, fontsize=fs)
+    ax.tick_params(labelsize=fs)
+    cb = ax.figure.colorbar(mesh, ax=ax, shrink=0.8)
+    cb.set_label("Patient x replicate pairs", fontsize=fs)
+    cb.ax.tick_params(labelsize=fs)
     return ax

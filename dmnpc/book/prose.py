@@ -14,7 +14,8 @@ from dmnpc.book.chapter import hr_text, not_estimable, p_text
 
 __all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence", "interaction_sentence",
            "absolute_sentence", "multivariable_count_sentence", "sample_size_sentence", "shrinkage_sentence",
-           "dichotomising_sentence", "net_benefit_sentence", "ipa_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
+           "dichotomising_sentence", "net_benefit_sentence", "ipa_sentence", "pipeline_sentence",
+           "screen_terms_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
 
 #: The paper's significance level ("A two-sided P < 0.05 was considered to indicate statistical significance").
 ALPHA = 0.05
@@ -254,3 +255,39 @@ def ipa_sentence(ipa: float | None, horizon: float) -> str:
                 "the overall Kaplan-Meier survival for everybody (IPA > 0).")
     return (f"At {horizon:g} months the model's Brier score is no better than predicting the overall Kaplan-Meier "
             f"survival for everybody (IPA {ipa:.2f}).")
+
+
+def pipeline_sentence(c_pipeline: float | None, c_fixed: float | None, slope_pipeline: float | None,
+                      slope_fixed: float | None) -> str:
+    """Whether validating the whole procedure finds more optimism than refitting the final model."""
+    if any(_missing(v) for v in (c_pipeline, c_fixed, slope_pipeline, slope_fixed)):
+        return "The comparison of the whole-pipeline and the fixed-model bootstrap is not estimable on this cohort."
+    text = (f"Repeating the whole procedure in every resample gives a corrected C of {c_pipeline:.3f} and a corrected "
+            f"calibration slope of {slope_pipeline:.2f}, against {c_fixed:.3f} and {slope_fixed:.2f} when only the "
+            "final five-term model is refitted")
+    lower_c, lower_s = c_pipeline < c_fixed, slope_pipeline < slope_fixed
+    if lower_c and lower_s:
+        return text + (": the fixed-model bootstrap of the Validation chapter understates the optimism of the way the "
+                       "model was built.")
+    if not lower_c and not lower_s:
+        return text + ": on this cohort the choices made along the way add no measurable optimism."
+    return text + (": the two bootstraps disagree on which is more optimistic, "
+                   f"{'discrimination' if lower_c else 'calibration'} suffering more from the whole procedure.")
+
+
+def screen_terms_sentence(terms: list[str] | None, paper_terms: list[str], labels: dict[str, str]) -> str:
+    """Which terms the usual reading of the paper's selection rule keeps on this cohort, against the paper's five."""
+    if terms is None:
+        return "The screen's own model is not estimable on this cohort."
+    kept = [t for t in paper_terms if t in terms]
+    extra = [t for t in terms if t not in paper_terms]
+    if set(terms) == set(paper_terms):
+        return f"On this cohort the screen keeps exactly the paper's {len(paper_terms)} terms."
+    text = (f"On this cohort the screen keeps {len(terms)} term{'s' if len(terms) != 1 else ''}, "
+            f"{len(kept)} of the paper's {len(paper_terms)}")
+    if extra:
+        text += f", and adds {', '.join(labels.get(t, t) for t in extra)}"
+    missing = [t for t in paper_terms if t not in terms]
+    if missing:
+        text += f"; it drops {', '.join(labels.get(t, t) for t in missing)}"
+    return text + "."

@@ -290,6 +290,36 @@ def _table2_p(b: _Builder, df: pd.DataFrame, risk_groups: pd.Series) -> dict[str
 
 
 _COMPARISON_KEYS = ("lr_chi2", "df", "aic", "c_index")
+_PIPELINE_KEYS = ("b", "c_apparent", "c_optimism", "c_corrected", "slope_optimism", "slope_corrected",
+                  "c_corrected_excluding_failed", "slope_corrected_excluding_failed", "fixed_model_c_optimism",
+                  "fixed_model_c_corrected", "fixed_model_slope_corrected", "c_nomogram", "n_failed", "n_null",
+                  "mape_2y", "reclassified")
+#: results-JSON key of each pipeline variant (``appraisal.pipeline`` is the usual reading of the paper)
+_PIPELINE_SECTIONS = {"screen": "pipeline", "screen_no_lrrt": "pipeline_no_lrrt", "fixed_terms": "pipeline_fixed_terms"}
+
+
+def _pipeline_record(b: _Builder, key: str, est: analysis.Estimate) -> dict[str, Any]:
+    rec: dict[str, Any] = {**dict.fromkeys(_PIPELINE_KEYS), "selection_freq": {}, "cut_ebv_dna_iqr": None,
+                           "cut_immuno_cycles_iqr": None, "terms_apparent": None, "rule": None}
+    if not est.ok:
+        b.note(f"appraisal.{key}", est.reason)
+        return rec
+    s = est.value.summary()
+    flat = {**s, "fixed_model_c_optimism": s["fixed"]["c_optimism"], "fixed_model_c_corrected": s["fixed"]["c_corrected"],
+            "fixed_model_slope_corrected": s["fixed"]["slope_corrected"]}
+    for k in _PIPELINE_KEYS:
+        rec[k] = int(flat[k]) if k in ("b", "n_failed", "n_null") else _num(flat[k])
+        if rec[k] is None:
+            b.note(f"appraisal.{key}.{k}", "not estimable on this cohort (see the whole-pipeline chapter)")
+    rec["selection_freq"] = {t: _num(v) for t, v in s["selection_freq"].items()}
+    for k in ("cut_ebv_dna_iqr", "cut_immuno_cycles_iqr"):
+        v = [_num(x) for x in s[k]] if s[k] is not None else None
+        rec[k] = v if v and None not in v else None
+        if rec[k] is None:
+            b.note(f"appraisal.{key}.{k}", "no finite cut was chosen in enough replicates")
+    rec["terms_apparent"] = ", ".join(s["terms_apparent"])
+    rec["rule"] = s["rule"]
+    return rec
 _SAMPLE_SIZE_COUNTS = ("candidate_parameters", "events", "criterion1_n", "criterion2_n", "criterion3_n", "required_n")
 _SAMPLE_SIZE_KEYS = ("candidate_parameters", "r2_cs", "events", "rate_per_month", "mean_followup_months",
                      "criterion1_n", "criterion2_n", "criterion3_n", "required_n", "events_per_parameter")
@@ -313,6 +343,8 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
     b.out["appraisal"] = ap
     if not fitted.ok:
         b.note("appraisal", fitted.reason)
+        for variant, key in _PIPELINE_SECTIONS.items():
+            ap[key] = _pipeline_record(b, key, fitted)
         return
     fit = fitted.value[0]
     ss = analysis.estimate(appraisal.sample_size, fit)
@@ -337,6 +369,8 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
         for k in _COMPARISON_KEYS:
             v = b.take(f"appraisal.{m}.{k}", cmp, lambda t, m=m, k=k: t.loc[m, k])
             ap[m][k] = int(v) if k == "df" and v is not None else v
+    for variant, key in _PIPELINE_SECTIONS.items():
+        ap[key] = _pipeline_record(b, key, analysis.estimate(appraisal.pipeline_validation, df, variant=variant))
     ut = analysis.estimate(appraisal.utility, fit)
     for h, hk in zip(HORIZONS, horizons):
         d = ap["dca"][hk]

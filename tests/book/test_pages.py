@@ -50,17 +50,7 @@ MIN_PT = 9.0
 #: Raw output on pages this worktree does not own, reported to their owners (issue "Every sentence
 #: true on any cohort, every output fit for a reader"). Each entry excuses only problems whose
 #: description contains the text; remove it when the page is fixed.
-KNOWN: dict[str, list[str]] = {
-    "book/cutpoints": ["repr text \"{'\""],                         # dict printed by the cut-point cell
-    "book/prognostic": ["index column"],                           # two DataFrames printed with their index
-    "book/nomogram": ["index column", "integer column header"],    # points of the worked example as a Series
-    "book/risk": ["snake_case header", "index column", "repr text \"InteractionTest(\"",
-                  "repr text \"Name(field=\"",                     # crosstab, stratum table, InteractionTest
-                  "cell 'NaN'", "'nan' in the text",               # the stratum table on a one-arm cohort
-                  "numbers at risk of fig-km-lrrt-risk"],          # long 'not estimable' titles widen the figure
-    "book/reproduction": ["repr text \"{'\""],                      # fidelity.summary dict
-    "book/own_data": ["bare tuple"],                               # `.shape` of the example file
-}
+KNOWN: dict[str, list[str]] = {}
 
 _QA_JS = r"""
 (function () {

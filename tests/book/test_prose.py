@@ -151,3 +151,21 @@ def test_net_benefit_sentence_follows_the_curves():
 @pytest.mark.parametrize("ipa, phrase", [(0.2, "20% lower"), (0.0, "no better"), (-0.1, "no better"), (None, "not estimable")])
 def test_ipa_sentence(ipa, phrase):
     assert phrase in prose.ipa_sentence(ipa, 24)
+
+
+@pytest.mark.parametrize("cp, cf, sp, sf, phrase", [(0.82, 0.87, 0.65, 0.78, "understates the optimism"),
+                                                    (0.88, 0.87, 0.80, 0.78, "add no measurable optimism"),
+                                                    (0.87, 0.87, 0.78, 0.78, "add no measurable optimism"),
+                                                    (0.80, 0.87, 0.80, 0.78, "discrimination suffering more"),
+                                                    (0.88, 0.87, 0.70, 0.78, "calibration suffering more"),
+                                                    (None, 0.87, 0.7, 0.78, "not estimable")])
+def test_pipeline_sentence(cp, cf, sp, sf, phrase):
+    assert phrase in prose.pipeline_sentence(cp, cf, sp, sf)
+
+
+def test_screen_terms_sentence():
+    paper = ["a", "b", "c"]
+    assert prose.screen_terms_sentence(["c", "a", "b"], paper, {}) == "On this cohort the screen keeps exactly the paper's 3 terms."
+    assert prose.screen_terms_sentence(["a", "x"], paper, {"x": "X", "b": "B", "c": "C"}) == (
+        "On this cohort the screen keeps 2 terms, 1 of the paper's 3, and adds X; it drops B, C.")
+    assert "not estimable" in prose.screen_terms_sentence(None, paper, {})

@@ -40,6 +40,11 @@ PUBLIC_KEYS = {
     *(f"appraisal.shrinkage.{k}" for k in ("heuristic", "bootstrap_slope", "penalised_method", "penalty")),
     *(f"appraisal.dca.{h}.{k}" for h in ("12", "24") for k in ("thresholds", "nb_model", "nb_all")),
     *(f"appraisal.brier.{k}_{h}" for k in ("brier", "ipa") for h in ("12", "24")), "appraisal.oe_24",
+    *(f"appraisal.{p}.{k}" for p in ("pipeline", "pipeline_no_lrrt", "pipeline_fixed_terms")
+      for k in ("b", "c_apparent", "c_optimism", "c_corrected", "slope_corrected", "fixed_model_c_optimism",
+                "n_failed", "cut_ebv_dna_iqr")),
+    *(f"appraisal.pipeline.selection_freq.{t}" for t in ("age_high", "ebv_dna_high", "multiple_lesions",
+                                                          "chemo_cycles_low", "immuno_cycles_low")),
     *(f"lrrt_in_{s}.{k}" for s in ("high", "low") for k in ("hr", "lower", "upper", "p")),
 }
 
@@ -69,7 +74,7 @@ def test_public_keys_present(results):
 def test_values_are_plain_json_numbers(results):
     for key, v in _flat(results).items():
         # lists only where the interface has curves (appraisal.dca.<h>.thresholds / nb_model / nb_all)
-        items = v if isinstance(v, list) and key.startswith("appraisal.dca.") else [v]
+        items = v if isinstance(v, list) and (key.startswith("appraisal.dca.") or key.endswith("_iqr")) else [v]
         for x in items:
             assert x is None or type(x) in (int, float, str), (key, type(x))
             if isinstance(x, float):
