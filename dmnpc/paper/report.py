@@ -4,6 +4,19 @@ The keys are a public interface (see the book's reproduction chapter): they
 are added to, never renamed. Months are the time unit, survival rates are
 proportions, P values are two-sided, and hazard ratios are records
 ``{hr, lower, upper, p}`` with Wald 95% confidence intervals.
+
+Sections: ``n``, ``n_lrrt``, ``n_no_lrrt``, ``followup_median_months``; ``os`` and ``pfs``
+(median, 1- and 2-year survival); ``os_by_lrrt`` and ``pfs_by_lrrt``; ``cutoffs`` (this
+cohort's Youden cuts); ``table1_p`` and ``table1_test``; ``cox_os`` and ``cox_pfs`` (term ->
+HR record); ``ph_os`` (global proportional-hazards test of the OS model: ``global_chi2``,
+``global_df``, ``global_p``); ``nomogram`` (C-index with CI, time-dependent AUCs, points);
+``risk`` (the mean split, survival by cohort, both interaction tests) and ``lrrt_in_high`` /
+``lrrt_in_low``; ``other`` (numbers the paper reports in passing); ``appraisal``, the
+appraisal of the prediction model: ``sample_size`` (Riley et al. 2020), ``shrinkage``,
+``continuous`` / ``dichotomised`` (LR chi-square, df, AIC, C), ``pipeline`` /
+``pipeline_no_lrrt`` / ``pipeline_fixed_terms`` (whole-procedure bootstrap), ``dca`` (per
+horizon: ``thresholds``, ``nb_model``, ``nb_all`` as lists), ``brier`` and ``oe_24``; and
+``notes``: for every null, its dotted key and the reason.
 """
 
 from __future__ import annotations
