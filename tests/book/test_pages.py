@@ -6,6 +6,7 @@ A page fails when it shows raw program output instead of reader-grade text:
   bare integer column header (an unnamed Series), a snake_case column header;
 * ``nan``/``NaN``/``None``/``<NA>`` as a table cell, or ``nan`` in the prose;
 * a repr (``Estimate(``, ``KMResult(``, ``Name(field=``, ``{'``, ``array(``, a bare tuple);
+* raw TeX (``\(``, ``\frac`` ...): an equation MathJax did not typeset (it ships with the book);
 * a table wider than its column that is not inside its own horizontally scrolling box, or a page
   that scrolls sideways;
 * numbers at risk under a Kaplan-Meier figure, or any text of a figure (ticks, titles,
@@ -98,6 +99,8 @@ _QA_JS = r"""
     reprs.forEach(function (r) { if (body.indexOf(r) >= 0) problems.push("repr text \"" + r + "\""); });
     if (/\b[A-Z][A-Za-z]+\([a-z_]+=/.test(body)) problems.push("repr text \"Name(field=\": " + body.match(/\b[A-Z][A-Za-z]+\([a-z_]+=/)[0]);
     if (/(^|[\s(])(nan|NaN)([\s,.;)]|$)/.test(body)) problems.push("'nan' in the text");
+    var tex = body.match(/\\(\(|\[|frac|mathrm|beta|sum)/);
+    if (tex) problems.push("raw TeX on the page (MathJax did not render it): " + tex[0]);
     main.querySelectorAll(".cell_output .output.text_plain").forEach(function (e) {
       var pre = e.querySelector("pre") || e;
       if (/^\s*\(\s*[-\d.]+(\s*,\s*[-\d.]+)+\s*\)\s*$/.test(pre.textContent)) problems.push("bare tuple " + txt(pre));
@@ -118,7 +121,11 @@ _QA_JS = r"""
   (function wait() {
     var imgs = document.querySelectorAll("main img");
     var ready = Array.prototype.every.call(imgs, function (im) { return im.complete; });
-    if ((ready && document.readyState !== "loading") || ++tries > 200) run(); else setTimeout(wait, 50);
+    if ((ready && document.readyState !== "loading") || ++tries > 200) {
+      // equations: MathJax typesets asynchronously; read the page once it has finished
+      var mj = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+      if (mj) mj.then(run, run); else run();
+    } else setTimeout(wait, 50);
   })();
 })();
 """
