@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from dmnpc.paper.settings import SettingsError, current
+
+    try:  # before anything reads them: a wrong setting is one message, not a traceback
+        current()
+    except SettingsError as err:
+        print(err, file=sys.stderr)
+        return 2
     args = _parser().parse_args(argv)
     if args.cmd == "twin":
         from dmnpc.paper import twin

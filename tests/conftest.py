@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from dmnpc.paper import contract, variables
-
 ROOT = Path(__file__).resolve().parents[1]
+# the suite checks the defaults (the paper's settings) whatever a reader has put in settings.yml;
+# set before dmnpc is imported, since dmnpc.paper.variables reads the settings once
+os.environ["DMNPC_SETTINGS"] = str(ROOT / "tests" / "data" / "settings_defaults.yml")
+
+from dmnpc.paper import contract, variables  # noqa: E402
 BIN = Path(sys.executable).parent
 
 

@@ -25,11 +25,11 @@ __all__ = ["fingerprint", "prepare"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 #: One-line help of the prepare command.
-PREPARE_HELP = "drop the execution cache if dmnpc/, the cohort or the lock changed"
+PREPARE_HELP = "drop the execution cache if dmnpc/, the cohort, the settings or the lock changed"
 
 
 def fingerprint(root: str | Path = ".") -> str:
-    """SHA-256 over the dmnpc sources, the chosen cohort file and the lock file.
+    """SHA-256 over the dmnpc sources, the chosen cohort file, the settings file and the lock file.
 
     Parameters
     ----------
@@ -53,6 +53,12 @@ def fingerprint(root: str | Path = ".") -> str:
     lock = Path(root) / "requirements.lock"
     if lock.exists():
         h.update(lock.read_bytes())
+    from dmnpc.paper.settings import settings_path
+
+    conf = settings_path()
+    h.update(str(conf).encode())
+    if conf.exists():
+        h.update(conf.read_bytes())
     return h.hexdigest()
 
 

@@ -141,8 +141,31 @@ def km_by_lrrt(df: pd.DataFrame, key: str, horizons: tuple[float, ...] = HORIZON
 
 
 def cutoffs_used(df: pd.DataFrame) -> Cutoffs:
-    """Cut points the models use: the paper's, so a re-analysis is comparable."""
-    return PAPER_CUTOFFS
+    """Cut points the models use (the results JSON's ``model_cutoffs``).
+
+    With ``cut_rule: paper`` (``settings.yml``, the default) the paper's printed cuts, so a
+    re-analysis is comparable; with ``cut_rule: youden`` the EBV DNA and immunotherapy cuts are
+    re-derived on this cohort by :func:`cut_point` (age and chemotherapy keep the paper's).
+
+    Raises
+    ------
+    ValueError
+        With ``youden``, when a Youden cut is not estimable on this cohort (the reason).
+    """
+    from dataclasses import replace
+
+    from dmnpc.paper.settings import current
+
+    if current().cut_rule == "paper":
+        return PAPER_CUTOFFS
+    cuts = {}
+    for m in CUT_MARKERS:
+        est = estimate(cut_point, df, m)
+        if not est.ok or not np.isfinite(est.value.threshold):
+            raise ValueError(f"the Youden cut point of {m} is not estimable on this cohort "
+                             f"({est.reason or 'no finite cut'}), so cut_rule: youden cannot be used")
+        cuts[m] = float(est.value.threshold)
+    return replace(PAPER_CUTOFFS, **cuts)
 
 
 def _nan_to_none(x: float) -> float | None:
@@ -293,7 +316,9 @@ def stratify(df: pd.DataFrame, scores: pd.DataFrame | None = None) -> Stratifica
 
     if scores is None:
         _, _, scores = os_nomogram(df)
-    groups = _risk.risk_groups(scores["total_points"], "mean")
+    from dmnpc.paper.settings import current
+
+    groups = _risk.risk_groups(scores["total_points"], current().risk_split)
     threshold = float(groups.attrs.get("threshold", float(scores["total_points"].mean())))
     cohorts = {c: c for c in RISK_COHORTS}
     g = groups.astype(str)

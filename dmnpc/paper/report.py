@@ -7,7 +7,8 @@ proportions, P values are two-sided, and hazard ratios are records
 
 Sections: ``n``, ``n_lrrt``, ``n_no_lrrt``, ``followup_median_months``; ``os`` and ``pfs``
 (median, 1- and 2-year survival); ``os_by_lrrt`` and ``pfs_by_lrrt``; ``cutoffs`` (this
-cohort's Youden cuts); ``table1_p`` and ``table1_test``; ``cox_os`` and ``cox_pfs`` (term ->
+cohort's Youden cuts) and ``model_cutoffs`` (the cuts the models used: the paper's unless
+``settings.yml`` says ``cut_rule: youden``); ``settings`` (the settings in force); ``table1_p`` and ``table1_test``; ``cox_os`` and ``cox_pfs`` (term ->
 HR record); ``ph_os`` (global proportional-hazards test of the OS model: ``global_chi2``,
 ``global_df``, ``global_p``); ``nomogram`` (C-index with CI, time-dependent AUCs, points);
 ``risk`` (the mean split, survival by cohort, both interaction tests) and ``lrrt_in_high`` /
@@ -150,8 +151,17 @@ def _survival_sections(b: _Builder, df: pd.DataFrame) -> None:
 
 
 def _cutoffs_section(b: _Builder, df: pd.DataFrame) -> None:
+    """``cutoffs``: this cohort's Youden cuts; ``model_cutoffs``: the cuts the models used; ``settings``."""
+    from dataclasses import asdict
+
+    from dmnpc.paper.settings import current
+
     b.out["cutoffs"] = {m: b.take(f"cutoffs.{m}", analysis.estimate(analysis.cut_point, df, m),
                                   lambda c: c.threshold) for m in analysis.CUT_MARKERS}
+    used = analysis.estimate(analysis.cutoffs_used, df)
+    keys = ("age", "ebv_dna", "chemo_cycles", "immuno_cycles")
+    b.out["model_cutoffs"] = {k: b.take(f"model_cutoffs.{k}", used, lambda c, k=k: asdict(c)[k]) for k in keys}
+    b.out["settings"] = current().as_dict()
 
 
 def _table1_section(b: _Builder, df: pd.DataFrame) -> None:

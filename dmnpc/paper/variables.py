@@ -15,6 +15,10 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from dmnpc.paper.settings import current as _current_settings
+
+_SETTINGS = _current_settings()
+
 __all__ = ["Cutoffs", "PAPER_CUTOFFS", "Grouping", "GROUPINGS", "TABLE_ROWS", "grouped",
            "design_matrix", "OS_TERMS", "PFS_TERMS", "TERMS", "TERM_LABELS",
            "SCREEN_TERMS", "HORIZONS", "RISK_TIMES", "SEED", "BOOT_B", "CALIBRATION_M",
@@ -24,15 +28,17 @@ __all__ = ["Cutoffs", "PAPER_CUTOFFS", "Grouping", "GROUPINGS", "TABLE_ROWS", "g
 # --------------------------------------------------------------------------- the paper's constants
 # One definition each; analysis, report, twin and the chapters import them from here.
 
-#: Time points (months) of the paper's survival rates, time-dependent AUC and calibration.
-HORIZONS: tuple[float, float] = (12.0, 24.0)
+#: Time points (months) of the paper's survival rates, time-dependent AUC and calibration
+#: (``settings.yml``: ``horizons``; the paper's 12 and 24 by default).
+HORIZONS: tuple[float, ...] = _SETTINGS.horizons
 #: Times (months) of the numbers-at-risk table under every Kaplan-Meier figure.
 RISK_TIMES: tuple[float, ...] = (0, 12, 24, 36, 48)
 #: Seed of every random draw of the analysis and the book (bootstrap validation, the bootstrap of
 #: the cut points, the synthetic twin). Passed explicitly, so no library default is relied on.
-SEED = 20240217
-#: Bootstrap replicates used by the book for internal validation (rms recommends >= 200).
-BOOT_B = 200
+SEED = _SETTINGS.seed
+#: Bootstrap replicates used by the book for internal validation (rms recommends >= 200;
+#: ``settings.yml``: ``bootstrap_replicates``).
+BOOT_B = _SETTINGS.bootstrap_replicates
 #: Patients per group in grouped calibration: three groups of about 30 in n = 90
 #: (rms's default m = 150 would give no groups at all in this cohort).
 CALIBRATION_M = 30
@@ -41,7 +47,7 @@ CALIBRATION_M = 30
 CUT_OUTCOME = "os_event"
 #: Test used for the baseline tables: the audit shows the paper's P values are Fisher's exact
 #: test, although its Methods say chi-square (see the audit chapter).
-TABLE_TEST = "fisher"
+TABLE_TEST = _SETTINGS.table_test
 
 # --------------------------------------------------------------------------- codes and labels
 # Groups are keyed by codes everywhere (results, analysis, tables); labels are applied only
