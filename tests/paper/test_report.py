@@ -74,7 +74,8 @@ def test_public_keys_present(results):
 def test_values_are_plain_json_numbers(results):
     for key, v in _flat(results).items():
         # lists only where the interface has curves (appraisal.dca.<h>.thresholds / nb_model / nb_all)
-        items = v if isinstance(v, list) and (key.startswith("appraisal.dca.") or key.endswith("_iqr")) else [v]
+        items = v if isinstance(v, list) and (key.startswith("appraisal.dca.") or key.endswith("_iqr")
+                                              or key == "settings.horizons") else [v]
         for x in items:
             assert x is None or type(x) in (int, float, str), (key, type(x))
             if isinstance(x, float):
