@@ -21,6 +21,7 @@ enforces it). Modules are named by topic:
 ``nomogram``        points nomogram of a Cox fit (``rms::nomogram``)
 ``contingency``     chi-square, Yates and Fisher (Freeman-Halton) tests of a contingency table
 ``subgroup``        risk groups from a score, treatment effects within strata, treatment x stratum interaction
+``evalue``          E-values of a risk or hazard ratio and its confidence interval (VanderWeele & Ding)
 ``weighting``       propensity scores (statsmodels logistic GLM, separation detected), stabilised IPW and
                     overlap weights, SMD balance table, Kish ESS, weighted HR with robust variance
 ``_validate``       the one input checker every module uses

@@ -3,8 +3,8 @@
 On the synthetic twin (90 patients, treatment = LRRT). Both sides converge fully (``glm`` with
 ``epsilon = 1e-14``, statsmodels' IRLS to a deviance change of 1e-12; ``coxph`` with ``eps = 1e-12``),
 so differences are rounding: measured at most ~2e-11 relative (the overlap-weighted Cox
-P value; the propensity scores to ~3e-15). ``RTOL = 1e-6`` is the agreement asked of the module; the weights, SMDs and ESS are
-closed-form in the propensity scores and inherit their agreement.
+P value; the propensity scores to ~3e-15). ``RTOL = 1e-6`` is the agreement asked of the module;
+the weights, SMDs and ESS are closed-form in the propensity scores and inherit their agreement.
 """
 
 from __future__ import annotations
