@@ -6,7 +6,8 @@ enforces it). Modules are named by topic:
 
 ``km``              Kaplan-Meier, survival at fixed times, medians, log-rank, censoring KM, follow-up
 ``cox``             Cox proportional hazards: one Efron engine (single and batched fits), the
-                    fitted-model object :class:`~dmnpc.stats.cox.CoxFit`, univariable screen, PH test
+                    fitted-model object :class:`~dmnpc.stats.cox.CoxFit`, case weights with the robust
+                    (sandwich) variance, univariable screen, PH test
 ``discrimination``  Harrell's and Uno's C, IPCW time-dependent AUC and ROC
 ``roc``             ROC curves and Youden-optimal cut points (binary and time-dependent), their bootstrap
 ``calibration``     grouped (KM) and smooth calibration at a horizon, with bootstrap correction
@@ -20,5 +21,8 @@ enforces it). Modules are named by topic:
 ``nomogram``        points nomogram of a Cox fit (``rms::nomogram``)
 ``contingency``     chi-square, Yates and Fisher (Freeman-Halton) tests of a contingency table
 ``subgroup``        risk groups from a score, treatment effects within strata, treatment x stratum interaction
+``evalue``          E-values of a risk or hazard ratio and its confidence interval (VanderWeele & Ding)
+``weighting``       propensity scores (statsmodels logistic GLM, separation detected), stabilised IPW and
+                    overlap weights, SMD balance table, Kish ESS, weighted HR with robust variance
 ``_validate``       the one input checker every module uses
 """

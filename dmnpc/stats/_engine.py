@@ -9,6 +9,13 @@ of the data set with the rows duplicated, exactly what ``rms::cph`` and
 lifelines fit on a resampled data frame: a tie set with ``d`` deaths (counting
 duplicates) contributes ``sum_k log(R - k/d * D)``, ``k = 0..d-1``.
 
+A layout made with ``case_weights=True`` reads ``w`` as case (sampling) weights instead, as
+survival's ``coxph(weights = w)`` does (coxfit6.c): a tie set of ``d`` deaths *rows* (whatever
+their weights) contributes ``m * sum_k log(R - k/d * D)``, ``k = 0..d-1``, with ``m`` the mean
+weight of its deaths. With all weights 1 both readings are the same likelihood; with integer
+weights and tied deaths they differ (a death of weight 2 is not two tied deaths). Without ties
+they agree for any weights.
+
 The information matrix is assembled without per-subject ``p x p`` arrays by
 exchanging the order of summation (sum over tie sets of risk-set sums = sum over
 subjects of a cumulative weight), so one Newton step costs a few batched
@@ -42,6 +49,7 @@ class _Layout:
     death_group: np.ndarray  # tie-set number of each death in death_idx
     group_first: np.ndarray  # start of each tie set inside death_idx (for reduceat)
     cum_map: np.ndarray  # (n,) number of tie sets whose risk set contains row i, minus 1
+    case_weights: bool = False  # w read as case weights (coxph) rather than frequencies (see the module doc)
 
 
 def _sort_order(time: np.ndarray, event: np.ndarray) -> np.ndarray:
@@ -58,7 +66,7 @@ def _sort_order(time: np.ndarray, event: np.ndarray) -> np.ndarray:
     return np.lexsort((event, time))
 
 
-def layout(time: np.ndarray, event: np.ndarray) -> _Layout:
+def layout(time: np.ndarray, event: np.ndarray, case_weights: bool = False) -> _Layout:
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=int)
     order = _sort_order(time, event)
@@ -75,7 +83,7 @@ def layout(time: np.ndarray, event: np.ndarray) -> _Layout:
     start = np.searchsorted(t, td[group_first], side="left")
     # rows before the first risk-set start get -1, rows from start[g] on get g
     cum_map = np.repeat(np.arange(-1, start.size), np.diff(np.r_[0, start, t.size]))
-    return _Layout(order, t, e, start, death_idx, death_group, group_first, cum_map)
+    return _Layout(order, t, e, start, death_idx, death_group, group_first, cum_map, bool(case_weights))
 
 
 def _risk_sums(a: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -96,16 +104,24 @@ class _Expansion:
     bg: np.ndarray  # flat (b * G + g) index of each term
     c: np.ndarray  # k / d of each term
     size: int  # B * G
+    m: np.ndarray | None = None  # weight of each term (case weights: mean weight of its deaths); None = 1
 
 
 def _expand(lay: _Layout, w: np.ndarray) -> _Expansion:
     wd = w[:, lay.death_idx]
-    d = np.add.reduceat(wd, lay.group_first, axis=1).ravel().astype(np.int64)
+    if lay.case_weights:
+        cnt = np.diff(np.r_[lay.group_first, lay.death_idx.size])  # death rows of each tie set
+        d = np.tile(cnt, w.shape[0])
+    else:
+        d = np.add.reduceat(wd, lay.group_first, axis=1).ravel().astype(np.int64)
     bg = np.repeat(np.arange(d.size), d)
     first = np.repeat(np.cumsum(d) - d, d)
     k = np.arange(bg.size) - first
     c = k / np.repeat(np.maximum(d, 1), d)
-    return _Expansion(wd, bg, c, d.size)
+    m = None
+    if lay.case_weights:
+        m = (np.add.reduceat(wd, lay.group_first, axis=1).ravel() / d)[bg]
+    return _Expansion(wd, bg, c, d.size, m)
 
 
 def _efron_terms(lay: _Layout, Xs: np.ndarray, w: np.ndarray, beta: np.ndarray, need_deriv: bool = True,
@@ -133,17 +149,19 @@ def _efron_terms(lay: _Layout, Xs: np.ndarray, w: np.ndarray, beta: np.ndarray, 
     D = np.add.reduceat(rd, gf, axis=1)  # (B, G)
     G = R.shape[1]
     den = R.ravel()[ex.bg] - ex.c * D.ravel()[ex.bg]
-    ll = np.einsum("bi,bi->b", wd, eta[:, di]) - np.bincount(ex.bg // G, np.log(den), minlength=B)
+    logden = np.log(den) if ex.m is None else ex.m * np.log(den)
+    ll = np.einsum("bi,bi->b", wd, eta[:, di]) - np.bincount(ex.bg // G, logden, minlength=B)
     if not need_deriv:
         return ll, None, None
     inv = 1.0 / den
     ci = ex.c * inv
+    a0, a1 = (inv, ci) if ex.m is None else (ex.m * inv, ex.m * ci)  # each term's weight (case weights)
     sz = ex.size
-    s0 = np.bincount(ex.bg, inv, minlength=sz).reshape(B, G)
-    s1 = np.bincount(ex.bg, ci, minlength=sz).reshape(B, G)
-    t0 = np.bincount(ex.bg, inv * inv, minlength=sz).reshape(B, G)
-    t1 = np.bincount(ex.bg, ci * inv, minlength=sz).reshape(B, G)
-    t2 = np.bincount(ex.bg, ci * ci, minlength=sz).reshape(B, G)
+    s0 = np.bincount(ex.bg, a0, minlength=sz).reshape(B, G)
+    s1 = np.bincount(ex.bg, a1, minlength=sz).reshape(B, G)
+    t0 = np.bincount(ex.bg, a0 * inv, minlength=sz).reshape(B, G)
+    t1 = np.bincount(ex.bg, a1 * inv, minlength=sz).reshape(B, G)
+    t2 = np.bincount(ex.bg, a1 * ci, minlength=sz).reshape(B, G)
     # cumulative weight of each row over the tie sets whose risk set contains it
     A = np.cumsum(s0, axis=1)
     A = np.concatenate([np.zeros((B, 1)), A], axis=1)[:, lay.cum_map + 1]
@@ -197,17 +215,18 @@ def _efron_terms_one(lay: _Layout, XT: np.ndarray, XdT: np.ndarray, w: np.ndarra
     rd = r[di]
     D = np.add.reduceat(rd, gf)
     den = R[bg] - ex.c * D[bg]
-    ll = np.array([wd @ eta[di] - np.log(den).sum()])
+    ll = np.array([wd @ eta[di] - (np.log(den).sum() if ex.m is None else ex.m @ np.log(den))])
     if not need_deriv:
         return ll, None, None
     G = R.size
     inv = 1.0 / den
     ci = ex.c * inv
-    s0 = np.bincount(bg, inv, minlength=G)
-    s1 = np.bincount(bg, ci, minlength=G)
-    t0 = np.bincount(bg, inv * inv, minlength=G)
-    t1 = np.bincount(bg, ci * inv, minlength=G)
-    t2 = np.bincount(bg, ci * ci, minlength=G)
+    a0, a1 = (inv, ci) if ex.m is None else (ex.m * inv, ex.m * ci)  # each term's weight (case weights)
+    s0 = np.bincount(bg, a0, minlength=G)
+    s1 = np.bincount(bg, a1, minlength=G)
+    t0 = np.bincount(bg, a0 * inv, minlength=G)
+    t1 = np.bincount(bg, a1 * inv, minlength=G)
+    t2 = np.bincount(bg, a1 * ci, minlength=G)
     # cumulative weight of each row over the tie sets whose risk set contains it
     A = np.concatenate([[0.0], np.cumsum(s0)])[lay.cum_map + 1]
     rA = r * A
@@ -498,6 +517,56 @@ def efron_baseline_cumhaz(lay: _Layout, lp: np.ndarray, horizon: float, w: np.nd
     inc = baseline_increments(lay, lp, w)
     etimes = lay.time[lay.death_idx][lay.group_first]
     return (inc * (etimes <= horizon + 1e-6)[None, :]).sum(axis=1)
+
+
+def score_residuals(lay: _Layout, X: np.ndarray, beta: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """Score residuals of one Efron fit under case weights, (n, p) in original row order.
+
+    survival's ``residuals(coxph, type = "score", weighted = FALSE)`` (coxscore2.c, Efron): row
+    ``i`` gets ``delta_i (x_i - mean_k xbar_k) - exp(eta_i) sum_k h_k (x_i - xbar_k) (1 - c_k [i died
+    in that tie set])`` over the Efron terms ``k`` (``c_k = k/d``) of the tie sets whose risk set holds
+    ``i``, with ``xbar_k = (RX - c_k DX) / (R - c_k D)`` and hazard ``h_k = m / (R - c_k D)`` (``m``
+    the mean weight of the tie set's deaths, sums over ``w exp(eta)``). ``w`` (n,) case weights in
+    original row order (default ones); the residuals are not multiplied by them (``sum_i w_i
+    resid_i`` is the score). The terms are those of a ``case_weights`` layout whatever ``lay`` says.
+
+    References
+    ----------
+    Therneau TM, Grambsch PM. Modeling Survival Data. Springer, 2000 (sections 4.6, 7.2).
+    """
+    Xs = np.asarray(X, dtype=float)[lay.order]
+    Xs = Xs - Xs.mean(axis=0)  # residuals are shift invariant; centring limits cancellation
+    ws = np.ones(Xs.shape[0]) if w is None else np.asarray(w, dtype=float)[lay.order]
+    eta = Xs @ np.asarray(beta, dtype=float)
+    e = np.exp(eta - eta.max())  # a common factor of exp(eta) and of the sums: h * e is unchanged
+    r = ws * e
+    di, gf, start, dg = lay.death_idx, lay.group_first, lay.start, lay.death_group
+    cnt = np.diff(np.r_[gf, di.size])  # death rows of each tie set = its number of Efron terms
+    g = np.repeat(np.arange(cnt.size), cnt)  # tie set of each term; terms of a set are consecutive from gf
+    c = (np.arange(di.size) - gf[g]) / cnt[g]
+    m = np.add.reduceat(ws[di], gf) / cnt
+    rx = r[:, None] * Xs
+    R = np.cumsum(np.add.reduceat(r, start)[::-1])[::-1]
+    RX = np.cumsum(np.add.reduceat(rx, start, axis=0)[::-1], axis=0)[::-1]
+    D = np.add.reduceat(r[di], gf)
+    DX = np.add.reduceat(rx[di], gf, axis=0)
+    den = R[g] - c * D[g]
+    xbar = (RX[g] - c[:, None] * DX[g]) / den[:, None]  # (terms, p)
+    h = m[g] / den
+    H0 = np.add.reduceat(h, gf)
+    H1 = np.add.reduceat(h[:, None] * xbar, gf, axis=0)
+    C0 = np.add.reduceat(c * h, gf)
+    C1 = np.add.reduceat((c * h)[:, None] * xbar, gf, axis=0)
+    M = np.add.reduceat(xbar, gf, axis=0) / cnt[:, None]
+    # cumulated over the tie sets whose risk set holds each row (0 before the first)
+    cm = lay.cum_map + 1
+    cH0 = np.r_[0.0, np.cumsum(H0)][cm]
+    cH1 = np.vstack([np.zeros((1, Xs.shape[1])), np.cumsum(H1, axis=0)])[cm]
+    L = -e[:, None] * (Xs * cH0[:, None] - cH1)
+    L[di] += (Xs[di] - M[dg]) + e[di, None] * (Xs[di] * C0[dg, None] - C1[dg])
+    out = np.empty_like(L)
+    out[lay.order] = L
+    return out
 
 
 def per_event_time(lay: _Layout, X: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

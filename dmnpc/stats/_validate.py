@@ -85,6 +85,15 @@ def check_probability(values, n: int, what: str) -> np.ndarray:
     return p
 
 
+def check_weights(weights, n: int, what: str = "weights") -> np.ndarray:
+    """One finite weight > 0 per patient (case weights, as ``coxph(weights = )``); return a float array."""
+    w = check_marker(weights, n, what)
+    if (w <= 0).any():
+        raise ValueError(f"{what} must be positive (> 0); zero or negative values were found: "
+                         "drop those patients instead")
+    return w
+
+
 def check_group(group, n: int) -> np.ndarray:
     """Validate one (non-missing) group label per patient; return an object array."""
     g = np.asarray(group, dtype=object).ravel()

@@ -22,8 +22,14 @@ finite one, the score test and ``cox.zph`` that lifelines does not give, the
 Efron-type baseline hazard of ``survfit.coxph``, and batched fits for the
 bootstrap. lifelines stays in the test suite as an independent cross-check.
 
+Case weights (``fit_cox(weights=...)``, e.g. inverse-probability weights) with the robust sandwich
+variance are those of ``coxph(weights = w, robust = TRUE)``: the same engine with the weights read
+as case weights (a tie set's Efron terms weighted by the mean weight of its deaths), the variance
+``D'D`` from the weighted dfbeta residuals ``D`` (Lin & Wei 1989).
+
 Agreement with R (survival 3.5.3) is tested in ``tests/stats/test_cox.py``
-against ``tests/reference/ref_cox.R``.
+against ``tests/reference/ref_cox.R``, the weighted fits in ``tests/stats/test_cox_weighted.py``
+against ``tests/reference/ref_cox_weighted.R``.
 """
 
 from __future__ import annotations
@@ -36,7 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from dmnpc.stats import _engine as engine
-from dmnpc.stats._validate import check_conf_level, check_group, check_time_event, z_value
+from dmnpc.stats._validate import check_conf_level, check_group, check_time_event, check_weights, z_value
 from dmnpc.stats.km import km_left
 
 from dmnpc.stats.km import km_left
@@ -111,12 +117,15 @@ class CoxFit:
     coef : numpy.ndarray
         Log hazard ratios.
     vcov : numpy.ndarray
-        Model-based covariance (inverse information at ``coef``).
+        Covariance of ``coef``: the model-based one (inverse information at ``coef``), or with
+        ``robust`` the sandwich ``D'D`` of the weighted dfbeta residuals (``coxph``'s ``var``).
     summary : pandas.DataFrame
         One row per term: ``term``, ``coef``, ``se``, ``hr``, ``lower``, ``upper``
-        (Wald interval for the HR at ``conf_level``), ``z``, ``p``.
+        (Wald interval for the HR at ``conf_level``), ``z``, ``p``, all from ``vcov``; with
+        ``robust`` also ``naive_se`` (``coxph``'s ``se(coef)``; ``se`` is its ``robust se``).
     lr_test, wald_test, score_test : dict
-        Global tests ``{"chisq", "df", "p"}`` as printed by ``summary(coxph)``.
+        Global tests ``{"chisq", "df", "p"}`` as printed by ``summary(coxph)``; the Wald test uses
+        ``vcov`` (robust when ``robust``); the LR and score tests are the model-based ones.
     loglik, loglik_null : float
         Partial log-likelihood at the estimate and at beta = 0.
     n, n_events : int
@@ -138,6 +147,16 @@ class CoxFit:
     strata : numpy.ndarray or None
         Stratum of each patient when the model was fitted with separate baseline hazards
         (``coxph(... + strata(s))``); predictions, baselines and the PH test need ``None``.
+    weights : numpy.ndarray or None
+        Case weights of the fit (``None``: unweighted). Baselines, predictions, the PH test and
+        the bootstrap of a weighted fit are not implemented and refuse it.
+    robust : bool
+        Whether ``vcov`` is the robust (sandwich) variance.
+    naive_vcov : numpy.ndarray or None
+        With ``robust``, the model-based covariance (``coxph``'s ``naive.var``).
+    robust_score_test : dict or None
+        With ``robust``, ``coxph``'s robust score test ``U(0)' (T'T)^-1 U(0)``, ``T`` the weighted
+        score residuals at beta = 0 (Lin & Wei 1989).
     """
 
     terms: tuple[str, ...]
@@ -159,11 +178,21 @@ class CoxFit:
     time: np.ndarray = field(repr=False)
     event: np.ndarray = field(repr=False)
     strata: np.ndarray | None = field(default=None, repr=False)
+    weights: np.ndarray | None = field(default=None, repr=False)
+    robust: bool = False
+    naive_vcov: np.ndarray | None = field(default=None, repr=False)
+    robust_score_test: dict | None = None
 
     def _unstratified(self, what: str) -> None:
+        """Refuse a stratified fit, and a weighted one (what needs one baseline hazard of unweighted data)."""
         if self.strata is not None:
             raise ValueError(f"{what} needs an unstratified model: a stratified Cox model has one baseline per "
                              "stratum")
+        self._unweighted(what)
+
+    def _unweighted(self, what: str) -> None:
+        if self.weights is not None:
+            raise ValueError(f"{what} is not implemented for a weighted Cox model: refit without weights")
 
     @property
     def means(self) -> np.ndarray:
@@ -273,7 +302,8 @@ def _fit_stratified(t, e, Xa, strata) -> tuple[np.ndarray, tuple, tuple]:
     return beta, cur, at0
 
 
-def fit_cox(time, event, X, *, strata=None, conf_level: float = 0.95, eps: float | None = None) -> CoxFit:
+def fit_cox(time, event, X, *, strata=None, weights=None, robust: bool | None = None, conf_level: float = 0.95,
+            eps: float | None = None) -> CoxFit:
     """Fit a Cox proportional hazards model with Efron's handling of ties.
 
     Parameters
@@ -287,6 +317,19 @@ def fit_cox(time, event, X, *, strata=None, conf_level: float = 0.95, eps: float
     strata : array-like, optional
         Stratum of each patient: one baseline hazard per stratum, coefficients shared, as
         ``coxph(Surv ~ x + strata(s))``. Full convergence only (``eps`` must be None).
+    weights : array-like, optional
+        Case weights > 0, one per patient (e.g. inverse-probability or overlap weights), as
+        ``coxph(weights = w)``: each patient's terms of the partial likelihood are multiplied by
+        its weight, and a tie set of ``d`` deaths has its ``d`` Efron terms weighted by the mean
+        weight of those deaths (survival's coxfit6.c). Integer weights are therefore *not* the
+        same as duplicated rows when deaths are tied (they are without ties). Not with ``strata``.
+    robust : bool, optional
+        Robust (sandwich) variance ``D'D``, ``D`` the dfbeta residuals (score residuals times
+        the model-based variance), each multiplied by its patient's weight: ``coxph(robust =
+        TRUE)`` without ``cluster``, one cluster per patient (Lin & Wei 1989). ``None`` (default)
+        follows ``coxph``: robust exactly when some weight is not a whole number. Set it to True
+        for inverse-probability weights: the model-based variance treats them as counts of patients.
+        Not with ``strata``.
     eps : float, optional
         ``None`` (default) converges fully; ``1e-4`` reproduces ``rms::cph``'s
         stopping rule digit for digit (``coxph.fit(eps = 1e-4, iter.max = 10)``).
@@ -294,35 +337,57 @@ def fit_cox(time, event, X, *, strata=None, conf_level: float = 0.95, eps: float
     Returns
     -------
     CoxFit
-        The Wald test is ``b' I(b) b``; the score test ``U(0)' I(0)^-1 U(0)``; the
-        LR test ``2 (l(b) - l(0))``, each on ``p`` degrees of freedom, as ``coxph``.
+        The Wald test is ``b' V^-1 b`` (``b' I(b) b`` without ``robust``); the score test
+        ``U(0)' I(0)^-1 U(0)``; the LR test ``2 (l(b) - l(0))``, each on ``p`` degrees of
+        freedom, as ``coxph`` (with weights, of the weighted likelihood).
         ``converged`` is False (and the summary meaningless) under monotone likelihood.
+        ``n`` and ``n_events`` count patients, not weights (as ``coxph``'s ``n`` and ``nevent``).
 
     Raises
     ------
     ValueError
-        Invalid times or events, no events, or an invalid design matrix (see
-        :func:`design_array`).
+        Invalid times or events, no events, an invalid design matrix (see
+        :func:`design_array`), weights not positive, or weights or ``robust`` with ``strata``.
 
     References
     ----------
     Cox DR. Regression models and life-tables. J R Stat Soc B 1972;34:187-220.
     Efron B. The efficiency of Cox's likelihood function for censored data.
     J Am Stat Assoc 1977;72:557-565.
+    Lin DY, Wei LJ. The robust inference for the Cox proportional hazards model.
+    J Am Stat Assoc 1989;84:1074-1078.
+    Binder DA. Fitting Cox's proportional hazards models from survey data. Biometrika
+    1992;79:139-147.
+    Therneau TM, Grambsch PM. Modeling Survival Data. Springer, 2000 (sections 7.2-7.3).
+
+    Examples
+    --------
+    Inverse-probability weighted hazard ratio with its robust interval, as
+    ``coxph(Surv(t, e) ~ x, weights = w, robust = TRUE)``:
+
+    >>> fit = fit_cox(t, e, X, weights=w, robust=True)  # doctest: +SKIP
+    >>> fit.summary[["term", "hr", "lower", "upper", "p"]]  # doctest: +SKIP
     """
     conf_level = check_conf_level(conf_level)
     t, e = check_time_event(time, event, require_events=True)
     Xa, terms = design_array(X, t.size)
+    w = None if weights is None else check_weights(weights, t.size)
+    if robust is None:
+        robust = w is not None and bool(np.any(w != np.floor(w)))  # coxph's default
+    robust = bool(robust)
     if strata is not None:
         s_ = np.asarray(check_group(strata, t.size))
         if eps is not None:
             raise ValueError("a stratified fit converges fully: eps must be None")
+        if w is not None or robust:
+            raise ValueError("weights and the robust variance are not implemented with strata: fit without "
+                             "strata, or without weights")
         beta, (ll, score, info), (ll0, u0, info0) = _fit_stratified(t, e, Xa, s_)
     else:
         s_ = None
-        lay = engine.layout(t, e)
-        f = engine.fit_batch(lay, Xa, eps=eps, max_iter=_RMS_MAX_ITER if eps is not None else MAX_ITER,
-                             final_terms=True)
+        lay = engine.layout(t, e, case_weights=w is not None)
+        f = engine.fit_batch(lay, Xa, None if w is None else w[None, :], eps=eps,
+                             max_iter=_RMS_MAX_ITER if eps is not None else MAX_ITER, final_terms=True)
         beta = f.beta[0]
         # score and information at the estimate itself (final_terms: not those of the last Newton iterate
         # before the final step); coxph reports the variance at the estimate too
@@ -336,6 +401,10 @@ def fit_cox(time, event, X, *, strata=None, conf_level: float = 0.95, eps: float
             vcov = np.linalg.inv(info)
         except np.linalg.LinAlgError:
             vcov = np.full((p, p), np.nan)
+        naive_vcov = rscore = None
+        if robust:
+            naive_vcov = vcov
+            vcov, rscore = _robust(lay, Xa, beta, w, naive_vcov)
         se = np.sqrt(np.diag(vcov))
         z = beta / se
         zq = z_value(conf_level)
@@ -344,6 +413,15 @@ def fit_cox(time, event, X, *, strata=None, conf_level: float = 0.95, eps: float
             "lower": np.exp(beta - zq * se), "upper": np.exp(beta + zq * se),
             "z": z, "p": 2.0 * stats.norm.sf(np.abs(z)),
         })
+        if robust:
+            summary.insert(3, "naive_se", np.sqrt(np.diag(naive_vcov)))
+    if robust:
+        try:
+            wald = float(beta @ np.linalg.solve(vcov, beta))
+        except np.linalg.LinAlgError:
+            wald = float("nan")
+    else:
+        wald = float(beta @ info @ beta)
     ll = float(ll)
     try:
         score_chisq = float(u0 @ np.linalg.solve(info0, u0))
@@ -351,12 +429,36 @@ def fit_cox(time, event, X, *, strata=None, conf_level: float = 0.95, eps: float
         score_chisq = float("nan")
     return CoxFit(
         terms=terms, coef=beta, vcov=vcov, summary=summary,
-        lr_test=_test(2.0 * (ll - ll0), p), wald_test=_test(float(beta @ info @ beta), p),
+        lr_test=_test(2.0 * (ll - ll0), p), wald_test=_test(wald, p),
         score_test=_test(score_chisq, p), loglik=ll, loglik_null=float(ll0), n=int(t.size),
         n_events=int(e.sum()), conf_level=conf_level, converged=converged,
         infinite=tuple(t_ for t_, m in zip(terms, np.broadcast_to(moving, beta.shape)) if m), eps=eps, X=Xa, time=t,
-        event=e, strata=s_,
+        event=e, strata=s_, weights=w, robust=robust, naive_vcov=naive_vcov,
+        robust_score_test=None if rscore is None else _test(rscore, p),
     )
+
+
+def _robust(lay, Xa: np.ndarray, beta: np.ndarray, w: np.ndarray | None,
+            naive_vcov: np.ndarray) -> tuple[np.ndarray, float]:
+    """Robust variance ``D'D`` and robust score statistic of ``coxph(robust = TRUE)``, no cluster.
+
+    ``D = diag(w) L V``: score residuals ``L`` at the estimate (:func:`engine.score_residuals`, Efron,
+    case weights) times the model-based variance ``V``, each row times its weight (``residuals(fit,
+    "dfbeta", weighted = TRUE)``). The robust score test is ``u' (T'T)^-1 u`` with ``T = diag(w) L(0)``
+    and ``u`` its column sums (the score at 0). NaN where the model-based variance is not finite.
+    """
+    p = beta.size
+    if not (np.isfinite(beta).all() and np.isfinite(naive_vcov).all()):
+        return np.full((p, p), np.nan), float("nan")
+    wv = np.ones(Xa.shape[0]) if w is None else w
+    D = (wv[:, None] * engine.score_residuals(lay, Xa, beta, w)) @ naive_vcov
+    T = wv[:, None] * engine.score_residuals(lay, Xa, np.zeros(p), w)
+    u = T.sum(axis=0)
+    try:
+        rscore = float(u @ np.linalg.solve(T.T @ T, u))
+    except np.linalg.LinAlgError:
+        rscore = float("nan")
+    return D.T @ D, rscore
 
 
 def efron_score_information(time, event, X, beta) -> tuple[float, np.ndarray, np.ndarray]:

@@ -436,6 +436,7 @@ def diverging(fit: CoxFit, weights) -> np.ndarray:
         True where the weighted partial likelihood has no finite maximum in that
         coefficient (the rule of the module docstring).
     """
+    fit._unweighted("The divergence check of bootstrap samples")
     W = np.atleast_2d(np.asarray(weights, dtype=float))
     lay = cf.layout(fit.time, fit.event)
     f = cf.fit_batch(lay, fit.X, W, init=fit.coef, max_iter=_cox.MAX_ITER)
