@@ -20,5 +20,9 @@ enforces it). Modules are named by topic:
 ``nomogram``        points nomogram of a Cox fit (``rms::nomogram``)
 ``contingency``     chi-square, Yates and Fisher (Freeman-Halton) tests of a contingency table
 ``subgroup``        risk groups from a score, treatment effects within strata, treatment x stratum interaction
+``subgroup_sim``    a development procedure, the mean split and the within-group treatment HR on many data
+                    sets at once (simulated replicates; engine ``_rowcox``: batched fits, per-data-set times)
+``simulate``        replicate runner: SeedSequence-spawned seeds, serial / joblib / Dask, progress bar;
+                    Clopper-Pearson interval of a Monte Carlo rate
 ``_validate``       the one input checker every module uses
 """
