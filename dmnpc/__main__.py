@@ -1,4 +1,4 @@
-"""Command line: ``python -m dmnpc report | fidelity | twin | prepare``.
+"""Command line: ``python -m dmnpc report | fidelity | twin | prepare | simulate``.
 
 ``report`` runs the whole analysis without building the book and writes its
 numbers as JSON (a public interface: keys are added, never renamed).
@@ -6,6 +6,10 @@ numbers as JSON (a public interface: keys are added, never renamed).
 ``twin`` regenerates the synthetic twin cohort (as ``python -m dmnpc.paper.twin``).
 ``prepare`` drops jupyter-book's execution cache when its inputs changed (as
 ``python -m dmnpc.book.buildtools prepare``; the Makefile runs it before every build).
+``simulate`` runs the subgroup-roulette simulation (:mod:`dmnpc.paper.simulation`): how often
+the paper's LRRT-by-risk-cohort pattern appears when LRRT has one hazard ratio for everyone;
+it writes the summary and one record per replicate as JSON (serially, ``--jobs`` local
+processes, or a Dask cluster with ``--scheduler``; the same numbers either way).
 
 A problem with the input or the output is one message on standard error and
 exit status 2, never a traceback: the output path is checked before the
@@ -39,7 +43,31 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--sheet", default=None, metavar="NAME", help=_SHEET_HELP)
     twin.add_arguments(sub.add_parser("twin", help="generate the synthetic twin cohort"))
     buildtools.add_arguments(sub.add_parser("prepare", help=buildtools.PREPARE_HELP))
+    _simulate_arguments(sub.add_parser("simulate", help="how often the paper's LRRT pattern appears by chance "
+                                                        "(subgroup-roulette simulation)"))
     return parser
+
+
+def _simulate_arguments(p: argparse.ArgumentParser) -> None:
+    from dmnpc.paper.simulation import SCENARIOS, SIM_REPLICATES
+    from dmnpc.paper.variables import SEED
+    from dmnpc.stats.simulate import DEFAULT_CHUNK
+
+    p.add_argument("--scenario", required=True, choices=list(SCENARIOS),
+                   help="LRRT assignment and true HR (with vs without LRRT): " + ", ".join(SCENARIOS))
+    p.add_argument("--replicates", type=int, default=SIM_REPLICATES,
+                   help=f"simulated studies (default {SIM_REPLICATES})")
+    p.add_argument("--seed", type=int, default=SEED, help=f"root seed (default {SEED})")
+    p.add_argument("--out", required=True, help="output JSON path ('-' for standard output)")
+    p.add_argument("--n", type=int, default=None, help="patients per simulated study (default 90)")
+    p.add_argument("--jobs", type=int, default=1, help="local worker processes (default 1; -1 every core)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler address (e.g. tcp://host:8786): run the replicates on that cluster")
+    p.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK,
+                   help=f"replicates per task (default {DEFAULT_CHUNK})")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--data", default=None, help=_DATA_HELP + "; the simulation is built from it")
+    p.add_argument("--sheet", default=None, metavar="NAME", help=_SHEET_HELP)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         from dmnpc.book import buildtools
 
         return buildtools.run(args)
+    if args.cmd == "simulate":
+        return _simulate(args)
 
     from dmnpc.paper.contract import CohortError, cohort_path, load_cohort, write_atomic
 
@@ -97,6 +127,104 @@ def main(argv: list[str] | None = None) -> int:
     table = fidelity.fidelity(results)
     with __import__("pandas").option_context("display.width", 200, "display.max_rows", None):
         print(table.to_string(index=False))
+    return 0
+
+
+def _simulate_problem(args: argparse.Namespace) -> str | None:
+    """Why the simulation's options cannot be run (before anything runs), or ``None``."""
+    if args.replicates < 1:
+        return f"--replicates must be at least 1, got {args.replicates}"
+    if args.seed < 0:
+        return f"--seed must be a non-negative integer, got {args.seed}"
+    if args.n is not None and args.n < 10:
+        return f"--n must be at least 10 patients per study, got {args.n}"
+    if args.jobs < 1 and args.jobs != -1:
+        return f"--jobs must be a positive number of processes or -1 (every core), got {args.jobs}"
+    if args.chunk_size < 1:
+        return f"--chunk-size must be at least 1, got {args.chunk_size}"
+    return None
+
+
+def _json_records(df) -> dict:
+    """Columns of a table as JSON lists (NaN -> null, NumPy scalars -> Python)."""
+    import numpy as np
+
+    out = {}
+    for c in df.columns:
+        v = df[c].to_numpy()
+        if v.dtype.kind == "f":
+            out[c] = [None if not np.isfinite(x) else float(x) for x in v]
+        elif v.dtype.kind == "b":
+            out[c] = [bool(x) for x in v]
+        elif v.dtype.kind in "iu":
+            out[c] = [int(x) for x in v]
+        else:
+            out[c] = [str(x) for x in v]
+    return out
+
+
+def _plain(x):
+    """A summary as JSON-ready Python (NaN -> null)."""
+    import math
+
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from dmnpc.paper.contract import CohortError, cohort_path, load_cohort, write_atomic
+
+    problem = _simulate_problem(args)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    out = None
+    if args.out != "-":
+        out = Path(args.out).expanduser()
+        problem = output_problem(out, cohort_path(args.data))
+        if problem:
+            print(f"{args.out}: {problem}", file=sys.stderr)
+            return 2
+    try:
+        df = load_cohort(args.data, sheet=args.sheet)
+    except CohortError as err:
+        print(err, file=sys.stderr)
+        return 2
+    from dmnpc.paper import simulation
+
+    try:
+        model = simulation.data_model(df)
+        simulation.censoring_upper(model, simulation.get_scenario(args.scenario, args.n))
+    except ValueError as err:
+        print(f"{df.attrs.get('source', args.data)}: cannot build the simulation from this cohort: {err}",
+              file=sys.stderr)
+        return 2
+    try:
+        res = simulation.simulate(model, args.scenario, args.replicates, args.seed, n=args.n, n_jobs=args.jobs,
+                                  scheduler=args.scheduler, chunk_size=args.chunk_size, progress=not args.no_progress)
+    except (OSError, TimeoutError) as err:  # a scheduler that cannot be reached
+        where = f"the Dask scheduler {args.scheduler}" if args.scheduler else "the worker processes"
+        print(f"cannot run on {where}: {err}", file=sys.stderr)
+        return 2
+    summary = res.summary()
+    doc = {"summary": _plain(summary), "scenario": res.scenario.as_dict(), "replicates": _json_records(res.replicates)}
+    text = json.dumps(doc, indent=1, allow_nan=False)
+    line = (f"{res.scenario.name}, n = {res.scenario.n}: pattern in {summary['pattern_rate']:.1%} of "
+            f"{summary['replicates']} replicates (95% CI {summary['pattern_rate_lower']:.1%} to "
+            f"{summary['pattern_rate_upper']:.1%})")
+    if out is None:
+        print(text)
+        print(line, file=sys.stderr)
+        return 0
+    try:
+        write_atomic(out, text + "\n")
+    except OSError as err:
+        print(f"{args.out}: cannot write the results: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}: {line}", file=sys.stderr)
     return 0
 
 

@@ -27,7 +27,7 @@ from dmnpc.stats.roc import CutResult
 
 __all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "panel_title", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
            "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "plot_cv_curve", "plot_instability", "keep_text_readable",
-           "not_estimable"]
+           "not_estimable", "plot_pattern_rates"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
 PALETTE: tuple[str, ...] = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -732,4 +732,48 @@ def plot_instability(original, boot, ax=None, bins: int = 25, xlabel: str = "Pre
     cb = ax.figure.colorbar(mesh, ax=ax, shrink=0.8)
     cb.set_label("Patient x replicate pairs", fontsize=fs)
     cb.ax.tick_params(labelsize=fs)
+    return ax
+
+
+def plot_pattern_rates(curve: pd.DataFrame, ax=None, title: str | None = None):
+    """How often the paper's subgroup pattern appears, against the study size, one line per scenario.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        :func:`dmnpc.paper.simulation.pattern_by_n`: ``scenario``, ``assignment``, ``true_hr``, ``n``,
+        ``pattern_rate``, ``lower``, ``upper`` (the Monte Carlo 95% interval, drawn as error bars).
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    need = {"scenario", "assignment", "true_hr", "n", "pattern_rate", "lower", "upper"}
+    if not need.issubset(curve.columns):
+        raise ValueError(f"curve needs columns {sorted(need)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4))
+    ns = sorted(curve["n"].unique())
+    for i, (name, g) in enumerate(curve.groupby("scenario", sort=False)):
+        g = g.sort_values("n")
+        a, hr = g["assignment"].iloc[0], float(g["true_hr"].iloc[0])
+        label = (f"HR {hr:g}, LRRT as observed (confounded)" if a == "observed"
+                 else f"HR {hr:g}, LRRT at random")
+        y = g["pattern_rate"].to_numpy(float)
+        err = np.vstack([y - g["lower"].to_numpy(float), g["upper"].to_numpy(float) - y])
+        ax.errorbar(g["n"], y, yerr=err, marker="o" if a == "observed" else "s", ms=5, capsize=3, lw=1.5,
+                    ls="-" if hr != 1 else "--", color=PALETTE[i % len(PALETTE)], label=label)
+    ax.set_xscale("log")
+    ax.set_xticks(ns, [str(int(v)) for v in ns])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel("Patients per simulated study (log scale)")
+    ax.set_ylabel("Studies showing the paper's pattern")
+    ax.legend(fontsize=MIN_DISPLAY_PT, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.17),
+              ncol=2)
+    if title:
+        ax.set_title(title)
     return ax

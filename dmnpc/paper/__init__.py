@@ -12,4 +12,5 @@ This layer uses :mod:`dmnpc.stats` and never imports :mod:`dmnpc.book`
 ``audit``      internal consistency of the published tables
 ``fidelity``   published numbers beside a cohort's
 ``twin``       the synthetic twin cohort
+``simulation`` subgroup roulette: how often the paper's LRRT-by-risk pattern appears when LRRT's HR is the same for all
 """

@@ -24,5 +24,9 @@ enforces it). Modules are named by topic:
 ``evalue``          E-values of a risk or hazard ratio and its confidence interval (VanderWeele & Ding)
 ``weighting``       propensity scores (statsmodels logistic GLM, separation detected), stabilised IPW and
                     overlap weights, SMD balance table, Kish ESS, weighted HR with robust variance
+``subgroup_sim``    a development procedure, the mean split and the within-group treatment HR on many data
+                    sets at once (simulated replicates; engine ``_rowcox``: batched fits, per-data-set times)
+``simulate``        replicate runner: SeedSequence-spawned seeds, serial / joblib / Dask, progress bar;
+                    Clopper-Pearson interval of a Monte Carlo rate
 ``_validate``       the one input checker every module uses
 """
