@@ -144,6 +144,9 @@ def _one_stratum(t, e, tr, label: Any) -> dict:
         row["note"] = "no events in one arm: the hazard ratio is not estimable (infinite)"
         return row
     fit = fit_cox(t, e, pd.DataFrame({"untreated": (1 - tr).astype(float)}))
+    if not fit.converged:  # monotone likelihood although both arms have events (e.g. every death ranked first)
+        row["note"] = "the hazard ratio has no finite estimate (monotone likelihood): not estimable"
+        return row
     row.update(_wald(float(fit.coef[0]), float(np.sqrt(fit.vcov[0, 0]))))
     return row
 

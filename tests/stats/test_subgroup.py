@@ -191,3 +191,15 @@ def test_stratified_interaction_matches_r(gbsg):
     it = interaction_test(gbsg["rfstime"], gbsg["status"], gbsg["hormon"], g, stratified=True)
     for k in ("ratio", "lower", "upper", "lr_chisq", "p", "hr_reference", "hr_other"):
         assert getattr(it, k) == pytest.approx(R[k], rel=1e-6), k
+
+
+def test_stratum_without_a_finite_maximum_is_not_estimable_not_an_error():
+    """Both arms have deaths, yet every untreated death precedes every treated one: no finite HR."""
+    from dmnpc.stats.subgroup import hr_by_stratum
+
+    t = [1, 2, 3, 4, 10, 11, 12, 13]
+    e = [1, 0, 1, 0, 1, 1, 0, 1]
+    tr = [1, 1, 1, 1, 0, 0, 0, 0]
+    out = hr_by_stratum(t, e, tr, ["s"] * 8)
+    assert out["note"].iloc[0].startswith("the hazard ratio has no finite estimate")
+    assert out["hr"].isna().all() and out["logrank_p"].notna().all()
