@@ -270,15 +270,19 @@ CUT_DIRECTIONS: dict[str, tuple[str, str]] = {"ebv_dna_high": ("ebv_dna", "<"),
 _ALPHA = 0.05
 
 
-def pipeline_procedure(df: pd.DataFrame, variant: str = "screen") -> _pl.Procedure:
-    """The paper's OS development procedure on a cohort, as a :class:`dmnpc.stats.pipeline.Procedure`."""
+def pipeline_candidates(variant: str) -> tuple[str, ...]:
+    """The candidate terms of a pipeline variant (the five terms of the paper for ``fixed_terms``)."""
     if variant not in PIPELINE_VARIANTS:
         raise ValueError(f"variant must be one of {PIPELINE_VARIANTS}, got {variant!r}")
     if variant == "fixed_terms":
-        cand, alpha = OS_TERMS, None
-    else:
-        cand = SCREEN_TERMS if variant == "screen" else tuple(t for t in SCREEN_TERMS if t != "no_lrrt")
-        alpha = _ALPHA
+        return OS_TERMS
+    return SCREEN_TERMS if variant == "screen" else tuple(t for t in SCREEN_TERMS if t != "no_lrrt")
+
+
+def pipeline_procedure(df: pd.DataFrame, variant: str = "screen") -> _pl.Procedure:
+    """The paper's OS development procedure on a cohort, as a :class:`dmnpc.stats.pipeline.Procedure`."""
+    cand = pipeline_candidates(variant)
+    alpha = None if variant == "fixed_terms" else _ALPHA
     markers = [_pl.CutMarker(term, df[col].to_numpy(float), d) for term, (col, d) in CUT_DIRECTIONS.items()
                if term in cand]
     fixed = design_matrix(df, tuple(c for c in cand if c not in CUT_DIRECTIONS), PAPER_CUTOFFS)

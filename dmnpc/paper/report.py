@@ -321,8 +321,11 @@ _PIPELINE_KEYS = ("b", "c_apparent", "c_optimism", "c_corrected", "slope_optimis
 _PIPELINE_SECTIONS = {"screen": "pipeline", "screen_no_lrrt": "pipeline_no_lrrt", "fixed_terms": "pipeline_fixed_terms"}
 
 
-def _pipeline_record(b: _Builder, key: str, est: analysis.Estimate) -> dict[str, Any]:
-    rec: dict[str, Any] = {**dict.fromkeys(_PIPELINE_KEYS), "selection_freq": {}, "cut_ebv_dna_iqr": None,
+def _pipeline_record(b: _Builder, key: str, est: analysis.Estimate, variant: str) -> dict[str, Any]:
+    from dmnpc.paper import appraisal
+
+    rec: dict[str, Any] = {**dict.fromkeys(_PIPELINE_KEYS), "selection_freq": dict.fromkeys(
+                               appraisal.pipeline_candidates(variant)), "cut_ebv_dna_iqr": None,
                            "cut_immuno_cycles_iqr": None, "terms_apparent": None, "rule": None}
     if not est.ok:
         b.note(f"appraisal.{key}", est.reason)
@@ -334,7 +337,7 @@ def _pipeline_record(b: _Builder, key: str, est: analysis.Estimate) -> dict[str,
         rec[k] = int(flat[k]) if k in ("b", "n_failed", "n_null") else _num(flat[k])
         if rec[k] is None:
             b.note(f"appraisal.{key}.{k}", "not estimable on this cohort (see the whole-pipeline chapter)")
-    rec["selection_freq"] = {t: _num(v) for t, v in s["selection_freq"].items()}
+    rec["selection_freq"].update({t: _num(v) for t, v in s["selection_freq"].items()})
     for k in ("cut_ebv_dna_iqr", "cut_immuno_cycles_iqr"):
         v = [_num(x) for x in s[k]] if s[k] is not None else None
         rec[k] = v if v and None not in v else None
@@ -367,7 +370,7 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
     if not fitted.ok:
         b.note("appraisal", fitted.reason)
         for variant, key in _PIPELINE_SECTIONS.items():
-            ap[key] = _pipeline_record(b, key, fitted)
+            ap[key] = _pipeline_record(b, key, fitted, variant)
         return
     fit = fitted.value[0]
     ss = analysis.estimate(appraisal.sample_size, fit)
@@ -393,7 +396,8 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
             v = b.take(f"appraisal.{m}.{k}", cmp, lambda t, m=m, k=k: t.loc[m, k])
             ap[m][k] = int(v) if k == "df" and v is not None else v
     for variant, key in _PIPELINE_SECTIONS.items():
-        ap[key] = _pipeline_record(b, key, analysis.estimate(appraisal.pipeline_validation, df, variant=variant))
+        ap[key] = _pipeline_record(b, key, analysis.estimate(appraisal.pipeline_validation, df, variant=variant),
+                                   variant)
     ut = analysis.estimate(appraisal.utility, fit)
     for h, hk in zip(HORIZONS, horizons):
         d = ap["dca"][hk]
