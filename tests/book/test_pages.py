@@ -1,4 +1,4 @@
-"""Every page of the built book, read in headless Chromium as a reader at a 1280-px window would.
+r"""Every page of the built book, read in headless Chromium as a reader at a 1280-px window would.
 
 A page fails when it shows raw program output instead of reader-grade text:
 
