@@ -60,14 +60,46 @@ _RESULTS: dict[str, dict[str, Any]] = {}
 def results(df: pd.DataFrame) -> dict[str, Any]:
     """The results dictionary of this cohort (:func:`dmnpc.paper.report.compute_results`).
 
-    Computed once per cohort file and kernel, so every chapter's comparisons read the
-    very numbers of the results JSON instead of recomputing them.
+    Computed once per cohort and build, so every chapter's comparisons read the very numbers
+    of the results JSON instead of recomputing them. Each chapter runs in its own kernel, so
+    the dictionary is also kept on disk (the system's temporary folder, ``dmnpc-results/``),
+    under a key that covers the cohort's every value, the ``dmnpc`` sources, the settings file,
+    the lock file and the Python environment: any change to them computes it afresh. It holds
+    aggregate numbers only.
     """
+    import hashlib
+    import json
+    import os
+    import sys
+    import tempfile
+
+    from dmnpc.book import buildtools
     from dmnpc.paper import report
 
-    key = f"{df.attrs.get('source', '')}|{len(df)}|{pd.util.hash_pandas_object(df, index=True).sum()}"
-    if key not in _RESULTS:
-        _RESULTS[key] = report.compute_results(df)
+    h = hashlib.sha256()
+    h.update(buildtools.fingerprint(buildtools.PACKAGE_DIR.parent).encode())
+    h.update(f"{df.attrs.get('source', '')}|{len(df)}|{list(df.columns)}".encode())
+    h.update(sys.prefix.encode())  # one environment's results are never served to another (a fresh clone's venv)
+    h.update(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
+    key = h.hexdigest()
+    if key in _RESULTS:
+        return _RESULTS[key]
+    folder = Path(tempfile.gettempdir()) / "dmnpc-results"
+    path = folder / f"{key}.json"
+    try:
+        _RESULTS[key] = json.loads(path.read_text())
+        return _RESULTS[key]
+    except (OSError, ValueError):
+        pass
+    out = report.compute_results(df)
+    _RESULTS[key] = json.loads(json.dumps(out, allow_nan=False))  # exactly what the disk copy will give
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(out, allow_nan=False))
+        os.replace(tmp, path)
+    except OSError:  # a read-only temporary folder only costs the recomputation
+        pass
     return _RESULTS[key]
 
 

@@ -398,6 +398,7 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
     for variant, key in _PIPELINE_SECTIONS.items():
         ap[key] = _pipeline_record(b, key, analysis.estimate(appraisal.pipeline_validation, df, variant=variant),
                                    variant)
+    _treatment_sections(b, df, ap)
     ut = analysis.estimate(appraisal.utility, fit)
     for h, hk in zip(HORIZONS, horizons):
         d = ap["dca"][hk]
@@ -411,6 +412,45 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
         ap["brier"][f"brier_{hk}"] = b.take(f"appraisal.brier.brier_{hk}", ut, lambda v: v[h]["brier"].brier)
         ap["brier"][f"ipa_{hk}"] = b.take(f"appraisal.brier.ipa_{hk}", ut, lambda v: v[h]["brier"].ipa)
     ap["oe_24"] = b.take("appraisal.oe_24", ut, lambda v: v[24.0]["oe"].ratio if 24.0 in v else None)
+
+
+_WEIGHTED_KEYS = ("hr", "lower", "upper", "p", "ess_lrrt", "ess_no_lrrt", "max_abs_smd_before", "max_abs_smd_after")
+_SIM_KEYS = ("replicates", "seed", "true_hr", "pattern_rate", "pattern_rate_lower", "pattern_rate_upper")
+_SIM_SCENARIO_KEYS = ("true_hr", "assignment", "n", "pattern_rate", "pattern_rate_lower", "pattern_rate_upper")
+
+
+def _treatment_sections(b: _Builder, df: pd.DataFrame, ap: dict[str, Any]) -> None:
+    """``appraisal.iptw`` / ``overlap`` / ``evalue`` (confounding) and ``appraisal.simulation``."""
+    from dmnpc.paper import confounding, simulation
+
+    conf = analysis.estimate(confounding.confounding, df)
+    for code in confounding.WEIGHTS:
+        rec = dict.fromkeys(_WEIGHTED_KEYS)
+        if conf.ok:
+            h = conf.value.hr[code]
+            rec.update({k: _num(h[k]) for k in ("hr", "lower", "upper", "p")},
+                       ess_lrrt=_num(h["ess_treated"]), ess_no_lrrt=_num(h["ess_untreated"]),
+                       max_abs_smd_before=_num(conf.value.max_abs_smd()),
+                       max_abs_smd_after=_num(conf.value.max_abs_smd(code)))
+        else:
+            b.note(f"appraisal.{code}", conf.reason)
+        ap[code] = rec
+    ev = conf.value.evalue if conf.ok else None
+    ap["evalue"] = {"point": None if ev is None else _num(ev.evalue),
+                    "ci": None if ev is None else _num(ev.evalue_ci)}
+    if ev is None:
+        b.note("appraisal.evalue", conf.reason)
+    sim = analysis.estimate(simulation.simulation_summary, df)
+    rec = {**dict.fromkeys(_SIM_KEYS), "scenario": None, "scenarios": {}}
+    if sim.ok:
+        s = sim.value
+        rec.update({k: (int(s[k]) if k in ("replicates", "seed") else _num(s[k])) for k in _SIM_KEYS})
+        rec["scenario"] = s["scenario"]
+        rec["scenarios"] = {name: {k: (v if k == "assignment" else _num(v)) for k, v in sc.items()
+                                   if k in _SIM_SCENARIO_KEYS} for name, sc in s["scenarios"].items()}
+    else:
+        b.note("appraisal.simulation", sim.reason)
+    ap["simulation"] = rec
 
 
 def compute_results(df: pd.DataFrame) -> dict[str, Any]:
