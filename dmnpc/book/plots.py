@@ -26,7 +26,7 @@ from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
 __all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "panel_title", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
-           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "plot_cv_curve", "plot_instability", "keep_text_readable",
+           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "plot_cv_curve", "plot_instability", "plot_love", "keep_text_readable",
            "not_estimable", "plot_pattern_rates"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
@@ -776,4 +776,37 @@ def plot_pattern_rates(curve: pd.DataFrame, ax=None, title: str | None = None):
               ncol=2)
     if title:
         ax.set_title(title)
+    return ax
+
+
+def plot_love(balance: pd.DataFrame, columns: dict[str, str], labels: dict[str, str] | None = None, ax=None,
+              threshold: float = 0.1):
+    """Love plot: absolute standardised mean difference of each covariate, before and after weighting.
+
+    Parameters
+    ----------
+    balance : pandas.DataFrame
+        ``term`` and one SMD column per entry of ``columns`` (e.g. ``smd``, ``smd_iptw``).
+    columns : dict
+        SMD column -> legend label, in drawing order.
+    labels : dict, optional
+        Display label per term.
+    threshold : float
+        The usual 0.1 line of acceptable imbalance (Austin 2009).
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 0.38 * len(balance) + 1.4))
+    fs = readable_pt(ax.figure, 10)
+    order = balance.assign(_a=balance[next(iter(columns))].abs()).sort_values("_a")
+    y = np.arange(len(order))
+    markers = ("o", "s", "D", "^")
+    for i, (col, lab) in enumerate(columns.items()):
+        ax.scatter(order[col].abs(), y, marker=markers[i % len(markers)], color=PALETTE[i % len(PALETTE)],
+                   label=lab, zorder=3, s=28)
+    ax.axvline(threshold, color="0.5", ls="--", lw=0.8)
+    ax.set_yticks(y, [(labels or {}).get(t, t) for t in order["term"]])
+    ax.set_xlabel("Absolute standardised mean difference", fontsize=fs)
+    ax.tick_params(labelsize=fs)
+    ax.set_xlim(left=0)
+    ax.legend(frameon=False, fontsize=fs, loc="lower right")
     return ax

@@ -15,7 +15,7 @@ from dmnpc.book.chapter import hr_text, not_estimable, p_text
 __all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence", "interaction_sentence",
            "absolute_sentence", "multivariable_count_sentence", "sample_size_sentence", "shrinkage_sentence",
            "dichotomising_sentence", "net_benefit_sentence", "ipa_sentence", "pipeline_sentence",
-           "screen_terms_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
+           "screen_terms_sentence", "weighted_hr_sentence", "evalue_sentence", "pattern_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
 
 #: The paper's significance level ("A two-sided P < 0.05 was considered to indicate statistical significance").
 ALPHA = 0.05
@@ -291,3 +291,52 @@ def screen_terms_sentence(terms: list[str] | None, paper_terms: list[str], label
     if missing:
         text += f"; it drops {', '.join(labels.get(t, t) for t in missing)}"
     return text + "."
+
+
+def weighted_hr_sentence(records: dict) -> str:
+    """What weighting for the measured confounders does to the HR without vs with LRRT.
+
+    ``records`` maps a label ("unweighted", then one per weighting) -> HR record or None.
+    """
+    parts, crosses = [], []
+    for label, rec in records.items():
+        if rec is None or _missing(rec.get("hr")):
+            parts.append(f"{label}: not estimable")
+            continue
+        parts.append(f"{label} {hr_text(rec)}")
+        if label != "unweighted":
+            crosses.append(rec["lower"] <= 1 <= rec["upper"])
+    text = "The hazard ratio of death without vs with LRRT is " + "; ".join(parts) + "."
+    if not crosses:
+        return text
+    if all(crosses):
+        return text + (" After weighting, every confidence interval includes 1: balancing the measured "
+                       "covariates leaves no clear difference between the arms.")
+    if not any(crosses):
+        return text + (" After weighting the intervals still exclude 1: the measured covariates do not explain "
+                       "the difference, though unmeasured ones (fitness, response, guarantee time) still may.")
+    return text + " After weighting, one interval includes 1 and the other does not: the conclusion hangs on the weighting."
+
+
+def evalue_sentence(point: float | None, ci: float | None) -> str:
+    """The E-value of a hazard ratio and of its confidence limit nearer 1, in words."""
+    if _missing(point):
+        return "The E-value is not estimable on this cohort."
+    text = (f"An unmeasured confounder associated with both LRRT and death by a risk ratio of {point:.2f} each, "
+            "above the measured covariates, could explain the weighted hazard ratio away")
+    if _missing(ci) or ci <= 1.0:
+        return text + "; its confidence interval already includes 1."
+    return text + f"; one of {ci:.2f} each could move its confidence interval to include 1."
+
+
+def pattern_sentence(rate: float | None, lower: float | None, upper: float | None, true_hr: float | None,
+                     assignment: str | None, n: int | None) -> str:
+    """How often the paper's subgroup pattern appears in simulated studies where LRRT's effect is the same for all."""
+    if _missing(rate):
+        return "The simulation is not estimable on this cohort."
+    how = "as in the cohort (travelling with good prognostic factors)" if assignment == "observed" else "at random"
+    same = ("has no effect at all" if true_hr == 1 else
+            f"has the same hazard ratio ({true_hr:g}, with vs without) in every patient")
+    return (f"In simulated studies of {n} patients where LRRT {same} and is given {how}, the paper's pattern "
+            f"(LRRT significant in the high-risk cohort, not in the low-risk one) appears in {100 * rate:.0f}% "
+            f"(95% CI {100 * lower:.0f}% to {100 * upper:.0f}%).")

@@ -169,3 +169,29 @@ def test_screen_terms_sentence():
     assert prose.screen_terms_sentence(["a", "x"], paper, {"x": "X", "b": "B", "c": "C"}) == (
         "On this cohort the screen keeps 2 terms, 1 of the paper's 3, and adds X; it drops B, C.")
     assert "not estimable" in prose.screen_terms_sentence(None, paper, {})
+
+
+
+def test_weighted_hr_sentence_on_both_sides_of_one():
+    un = _rec(3.1, 1.4, 7.0, 0.007)
+    s = prose.weighted_hr_sentence({"unweighted": un, "IPTW": _rec(2.8, 1.2, 6.5, 0.01), "overlap": _rec(2.2, 1.01, 4.8, 0.048)})
+    assert "still exclude 1" in s
+    s = prose.weighted_hr_sentence({"unweighted": un, "IPTW": _rec(1.5, 0.8, 2.9, 0.2), "overlap": _rec(1.2, 0.6, 2.4, 0.6)})
+    assert "every confidence interval includes 1" in s
+    s = prose.weighted_hr_sentence({"unweighted": un, "IPTW": _rec(2.8, 1.2, 6.5, 0.01), "overlap": _rec(1.2, 0.6, 2.4, 0.6)})
+    assert "hangs on the weighting" in s
+    assert "IPTW: not estimable" in prose.weighted_hr_sentence({"unweighted": un, "IPTW": None})
+
+
+@pytest.mark.parametrize("ci, phrase", [(1.58, "one of 1.58 each could move"), (1.0, "already includes 1"),
+                                        (None, "already includes 1")])
+def test_evalue_sentence(ci, phrase):
+    assert phrase in prose.evalue_sentence(3.48, ci)
+    assert "not estimable" in prose.evalue_sentence(None, None)
+
+
+def test_pattern_sentence():
+    s = prose.pattern_sentence(0.26, 0.233, 0.288, 1.0, "observed", 90)
+    assert "LRRT has no effect at all and is given as in the cohort" in s and "appears in 26% (95% CI 23% to 29%)" in s
+    s = prose.pattern_sentence(0.112, 0.093, 0.133, 0.6, "random", 90)
+    assert "same hazard ratio (0.6, with vs without)" in s and "at random" in s
