@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dmnpc.stats import _engine as cf
+from dmnpc.stats import _progress
 from dmnpc.stats._validate import check_horizon, check_probability, check_time_event, z_value
 from dmnpc.stats.cox import CoxFit
 from dmnpc.stats.km import km_at
@@ -220,11 +221,7 @@ def calibration_km_boot(
     G = len(cuts) - 1
     tr = np.full((int(B), G), np.nan)
     te = np.full((int(B), G), np.nan)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=int(B), desc="bootstrap", unit="fit")
+    bar = _progress.bar(int(B), progress, "bootstrap", unit="fit") if progress else None
     for b in range(int(B)):
         if not np.all(np.isfinite(boot.beta[b])) or e[W[b] > 0].astype(float) @ W[b][W[b] > 0] < 5:
             continue  # rms drops samples with fewer than 5 events

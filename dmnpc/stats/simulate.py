@@ -25,12 +25,13 @@ threads cost more than they save, and results must not depend on the thread coun
 
 from __future__ import annotations
 
-import sys
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from dmnpc.stats import _progress
 
 __all__ = ["replicate_seeds", "run_replicates", "binomial_ci", "CI_METHOD", "DEFAULT_CHUNK"]
 
@@ -66,9 +67,7 @@ def _run_chunk(task: Task, seeds: Sequence[np.random.SeedSequence]) -> pd.DataFr
 
 
 def _bar(total: int, progress: bool, desc: str):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="rep", disable=not progress, file=sys.stderr, dynamic_ncols=True)
+    return _progress.bar(total, progress, desc, unit="rep")
 
 
 def run_replicates(task: Task, replicates: int, seed: int, *, n_jobs: int = 1, scheduler: Any = None,

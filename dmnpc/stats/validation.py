@@ -74,6 +74,7 @@ import numpy as np
 import pandas as pd
 
 from dmnpc.stats import _engine as cf
+from dmnpc.stats import _progress
 from dmnpc.stats import cox as _cox
 from dmnpc.stats.cox import CoxFit
 from dmnpc.stats.discrimination import harrell_c
@@ -624,17 +625,5 @@ def _one_blas_thread():
         return contextlib.nullcontext()
 
 
-class _NoBar:
-    def update(self, k):  # noqa: D401
-        pass
-
-    def close(self):
-        pass
-
-
 def _bar(total: int, progress: bool):
-    if not progress:
-        return _NoBar()
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc="bootstrap", unit="fit")
+    return _progress.bar(total, progress, "bootstrap", unit="fit")
