@@ -15,7 +15,8 @@ from dmnpc.book.chapter import hr_text, not_estimable, p_text
 __all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence", "interaction_sentence",
            "absolute_sentence", "multivariable_count_sentence", "sample_size_sentence", "shrinkage_sentence",
            "dichotomising_sentence", "net_benefit_sentence", "ipa_sentence", "pipeline_sentence",
-           "screen_terms_sentence", "weighted_hr_sentence", "evalue_sentence", "pattern_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
+           "screen_terms_sentence", "weighted_hr_sentence", "evalue_sentence", "pattern_sentence",
+           "confounding_gap_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
 
 #: The paper's significance level ("A two-sided P < 0.05 was considered to indicate statistical significance").
 ALPHA = 0.05
@@ -340,3 +341,22 @@ def pattern_sentence(rate: float | None, lower: float | None, upper: float | Non
     return (f"In simulated studies of {n} patients where LRRT {same} and is given {how}, the paper's pattern "
             f"(LRRT significant in the high-risk cohort, not in the low-risk one) appears in {100 * rate:.0f}% "
             f"(95% CI {100 * lower:.0f}% to {100 * upper:.0f}%).")
+
+
+def confounding_gap_sentence(observed: dict | None, random: dict | None) -> str:
+    """Whether LRRT given as in the cohort makes the pattern more frequent than LRRT given at random.
+
+    Each argument is a scenario record with ``pattern_rate``, ``pattern_rate_lower`` and
+    ``pattern_rate_upper`` (same true effect); the rates differ when their intervals do not overlap.
+    """
+    if not observed or not random or _missing(observed.get("pattern_rate")) or _missing(random.get("pattern_rate")):
+        return "The comparison of the two ways of giving LRRT is not estimable on this cohort."
+    if observed["pattern_rate_lower"] > random["pattern_rate_upper"]:
+        return ("The gap between these two is confounding: patients given LRRT in this cohort have better prognostic "
+                "factors, and comparing them within a risk cohort without adjustment credits LRRT with their better "
+                "prognosis.")
+    if observed["pattern_rate_upper"] < random["pattern_rate_lower"]:
+        return ("Here the pattern is rarer when LRRT is given as in the cohort than at random: the way LRRT was "
+                "given works against the paper's pattern on this cohort.")
+    return ("The two rates do not differ beyond Monte Carlo error: on this cohort the way LRRT was given adds no "
+            "detectable bias to the within-cohort comparison.")

@@ -195,3 +195,16 @@ def test_pattern_sentence():
     assert "LRRT has no effect at all and is given as in the cohort" in s and "appears in 26% (95% CI 23% to 29%)" in s
     s = prose.pattern_sentence(0.112, 0.093, 0.133, 0.6, "random", 90)
     assert "same hazard ratio (0.6, with vs without)" in s and "at random" in s
+
+
+
+def _sc(rate, lo, hi):
+    return {"pattern_rate": rate, "pattern_rate_lower": lo, "pattern_rate_upper": hi}
+
+
+@pytest.mark.parametrize("obs, rnd, phrase", [(_sc(0.26, 0.23, 0.29), _sc(0.04, 0.03, 0.05), "is confounding"),
+                                              (_sc(0.04, 0.03, 0.05), _sc(0.05, 0.04, 0.06), "do not differ"),
+                                              (_sc(0.02, 0.01, 0.03), _sc(0.26, 0.23, 0.29), "works against"),
+                                              (None, _sc(0.05, 0.04, 0.06), "not estimable")])
+def test_confounding_gap_sentence(obs, rnd, phrase):
+    assert phrase in prose.confounding_gap_sentence(obs, rnd)
