@@ -16,7 +16,8 @@ __all__ = ["ALPHA", "rejects", "ph_sentence", "significant_count_sentence", "int
            "absolute_sentence", "multivariable_count_sentence", "sample_size_sentence", "shrinkage_sentence",
            "dichotomising_sentence", "net_benefit_sentence", "ipa_sentence", "pipeline_sentence",
            "screen_terms_sentence", "weighted_hr_sentence", "evalue_sentence", "pattern_sentence",
-           "confounding_gap_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
+           "confounding_gap_sentence", "landmark_sentence", "continuous_interaction_sentence",
+           "difference_sentence", "hazard_change", "lrrt_hr_sentence", "selection_sentence"]
 
 #: The paper's significance level ("A two-sided P < 0.05 was considered to indicate statistical significance").
 ALPHA = 0.05
@@ -360,3 +361,44 @@ def confounding_gap_sentence(observed: dict | None, random: dict | None) -> str:
                 "given works against the paper's pattern on this cohort.")
     return ("The two rates do not differ beyond Monte Carlo error: on this cohort the way LRRT was given adds no "
             "detectable bias to the within-cohort comparison.")
+
+
+def landmark_sentence(before: dict | None, after: dict | None, months: float) -> str:
+    """The LRRT hazard ratio from diagnosis and from the landmark, and whether it stays significant."""
+    if before is None or after is None or _missing(before.get("hr")) or _missing(after.get("hr")):
+        return f"The comparison of LRRT from diagnosis and from the {months:g}-month landmark is not estimable."
+    text = (f"Without vs with LRRT, the hazard ratio is {hr_text(before)} from diagnosis and {hr_text(after)} "
+            f"among patients alive at {months:g} months, counted from then.")
+    b, a = rejects(before["p"]), rejects(after["p"])
+    if b and not a:
+        return text + " The difference is no longer significant once early deaths cannot count against LRRT."
+    if b and a:
+        return text + (" It stays significant after the landmark: guarantee time alone does not explain it "
+                       "(confounding still may).")
+    if not b and a:
+        return text + " It becomes significant only after the landmark."
+    return text + " Neither is significant."
+
+
+def continuous_interaction_sentence(ci, unit: float, reason: str = "") -> str:
+    """The LRRT x continuous score interaction (:class:`dmnpc.stats.subgroup.ContinuousInteraction`) in words."""
+    if ci is None:
+        return f"The interaction of LRRT with the continuous score is {not_estimable(reason)}."
+    text = (f"Per {unit:g} points of the nomogram score, the hazard ratio without vs with LRRT changes by a factor of "
+            f"{ci.ratio:.2f} (95% CI {ci.lower:.2f} to {ci.upper:.2f}; likelihood-ratio {p_text(ci.p)}).")
+    if rejects(ci.p):
+        return text + " The effect of LRRT changes with risk on this cohort."
+    return text + " These data do not show that the effect of LRRT changes with risk."
+
+
+def difference_sentence(diffs: dict, horizon: float = 24.0) -> str:
+    """Survival with minus without LRRT in each risk cohort, with CIs, and whether each excludes 0."""
+    parts = []
+    for cohort, d in diffs.items():
+        if d is None or _missing(d.get("est")):
+            parts.append(f"not estimable in the {cohort}-risk cohort")
+            continue
+        sign = "excludes" if d["lower"] > 0 or d["upper"] < 0 else "includes"
+        parts.append(f"{100 * d['est']:+.1f} percentage points in the {cohort}-risk cohort (95% CI "
+                     f"{100 * d['lower']:+.1f} to {100 * d['upper']:+.1f}; the interval {sign} 0)")
+    return f"{horizon:g}-month survival with minus without LRRT is " + "; ".join(parts) + "."

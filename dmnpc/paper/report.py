@@ -419,6 +419,40 @@ _SIM_KEYS = ("replicates", "seed", "true_hr", "pattern_rate", "pattern_rate_lowe
 _SIM_SCENARIO_KEYS = ("true_hr", "assignment", "n", "pattern_rate", "pattern_rate_lower", "pattern_rate_upper")
 
 
+def _landmark_and_modification(b: _Builder, df: pd.DataFrame, ap: dict[str, Any],
+                               st: analysis.Stratification | None, scores: pd.DataFrame | None) -> None:
+    """``appraisal.landmark`` (guarantee time) and ``appraisal.interaction`` (effect modification)."""
+    from dmnpc.paper import treatment
+
+    lm = analysis.estimate(treatment.landmark_analysis, df)
+    rec: dict[str, Any] = {"months": treatment.LANDMARK_MONTHS, "n": None, "events": None,
+                           "cox_os": {t: _hr(None) for t in OS_TERMS}, "lrrt": _hr(None)}
+    if lm.ok:
+        v = lm.value
+        rec.update(n=v["n"], events=v["events"], cox_os={t: _hr(r) for t, r in v["cox_os"].items()},
+                   lrrt=_hr(v["lrrt"]))
+    else:
+        b.note("appraisal.landmark", lm.reason)
+    ap["landmark"] = rec
+    diff_keys = ("est", "lower", "upper")
+    it = {"shared_baseline_ratio": None, "shared_baseline_p": None, "stratified_ratio": None, "stratified_p": None,
+          "continuous_score_p": None, "surv24_diff_low": dict.fromkeys(diff_keys),
+          "surv24_diff_high": dict.fromkeys(diff_keys)}
+    ap["interaction"] = it
+    if st is None or scores is None:
+        b.note("appraisal.interaction", "no nomogram score to split at")
+        return
+    em = treatment.effect_modification(df, st, scores)
+    for name, key in (("shared", "shared_baseline"), ("stratified", "stratified")):
+        it[f"{key}_ratio"] = b.take(f"appraisal.interaction.{key}_ratio", em[name], lambda x: x.ratio)
+        it[f"{key}_p"] = b.take(f"appraisal.interaction.{key}_p", em[name], lambda x: x.p)
+    it["continuous_score_p"] = b.take("appraisal.interaction.continuous_score_p", em["continuous"], lambda x: x.p)
+    for c in ("low", "high"):
+        est = em[f"diff_{c}"]
+        it[f"surv24_diff_{c}"] = {k: b.take(f"appraisal.interaction.surv24_diff_{c}.{k}", est, lambda d, k=k: d[k])
+                                  for k in diff_keys}
+
+
 def _treatment_sections(b: _Builder, df: pd.DataFrame, ap: dict[str, Any]) -> None:
     """``appraisal.iptw`` / ``overlap`` / ``evalue`` (confounding) and ``appraisal.simulation``."""
     from dmnpc.paper import confounding, simulation
@@ -487,5 +521,6 @@ def compute_results(df: pd.DataFrame) -> dict[str, Any]:
     _risk_section(b, df, st)
     _other_section(b, df, st)
     _appraisal_section(b, df, fitted)
+    _landmark_and_modification(b, df, b.out["appraisal"], st, fitted.value[2] if fitted.ok else None)
     b.out["notes"] = b.notes()
     return b.out

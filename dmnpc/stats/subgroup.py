@@ -32,11 +32,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dmnpc.stats._validate import check_binary, check_group, check_time_event, z_value
+from dmnpc.stats._validate import check_binary, check_group, check_horizon, check_marker, check_time_event, z_value
 from dmnpc.stats.cox import fit_cox
-from dmnpc.stats.km import logrank_test
+from dmnpc.stats.km import kaplan_meier, logrank_test, survival_at
 
-__all__ = ["risk_groups", "hr_by_stratum", "hr_record", "InteractionTest", "interaction_test"]
+__all__ = ["risk_groups", "hr_by_stratum", "hr_record", "InteractionTest", "interaction_test",
+           "ContinuousInteraction", "interaction_continuous", "survival_difference", "landmark"]
 
 _Z = z_value(0.95)
 
@@ -320,3 +321,137 @@ def interaction_test(time, event, treatment, strata, *, stratified: bool = False
         reference=str(ref), other=str(oth), ratio=w["hr"], lower=w["lower"], upper=w["upper"], wald_p=w["p"],
         lr_chisq=lr, df=1, p=float(stats.chi2.sf(max(lr, 0.0), 1)), hr_reference=math.exp(b1),
         hr_other=math.exp(b1 + b), n=int(t.size), events=int(e.sum()))
+
+
+@dataclass(frozen=True)
+class ContinuousInteraction:
+    """Treatment x continuous-modifier interaction in a Cox model (see :func:`interaction_continuous`).
+
+    Attributes
+    ----------
+    coef, se : float
+        Interaction coefficient (change in the log HR without vs with treatment per unit of the
+        modifier) and its model-based SE.
+    ratio, lower, upper : float
+        ``exp(coef)`` with its Wald 95% CI: the factor by which the without-vs-with HR changes per unit.
+    lr_chisq, p : float
+        Likelihood-ratio test of the interaction (1 df), the P to report.
+    n, events : int
+    """
+
+    coef: float
+    se: float
+    ratio: float
+    lower: float
+    upper: float
+    lr_chisq: float
+    p: float
+    n: int
+    events: int
+
+
+def interaction_continuous(time, event, treatment, modifier) -> ContinuousInteraction:
+    """Does the treatment HR change with a continuous modifier (e.g. a risk score), without a split?
+
+    Fits ``h0(t) exp(b1 untreated + b2 m + b3 untreated x m)`` and the model without ``b3`` (Efron
+    ties) and tests ``b3 = 0`` by the likelihood ratio, as ``anova(coxph(...))`` does. A risk-based
+    treatment claim rests on this test, not on significance within subgroups (Kent et al. 2020).
+
+    Parameters
+    ----------
+    time, event : array-like
+    treatment : array-like
+        0/1, 1 = treated.
+    modifier : array-like
+        The continuous modifier, one finite value per patient (centre or scale it beforehand if
+        the main effects are to be read; the test does not depend on it).
+
+    Raises
+    ------
+    ValueError
+        Invalid inputs, an arm without events, or a model without a finite maximum.
+
+    References
+    ----------
+    Kent DM, Paulus JK, van Klaveren D, et al. The Predictive Approaches to Treatment effect
+    Heterogeneity (PATH) statement. Ann Intern Med 2020;172:35-45.
+    """
+    t, e = check_time_event(time, event, require_events=True)
+    tr = check_binary(treatment, "treatment", "untreated", "treated")
+    m = check_marker(modifier, t.size, "modifier")
+    for arm, name in ((1.0, "with treatment"), (0.0, "without treatment")):
+        if e[tr == arm].sum() == 0:
+            raise ValueError(f"no events among patients {name}: the interaction is not estimable")
+    u = 1.0 - tr
+    X = pd.DataFrame({"untreated": u, "modifier": m, "interaction": u * m})
+    full = fit_cox(t, e, X)
+    red = fit_cox(t, e, X[["untreated", "modifier"]])
+    if not (full.converged and red.converged):
+        raise ValueError("the interaction model has no finite maximum (monotone likelihood): not estimable")
+    b, se = float(full.coef[2]), float(np.sqrt(full.vcov[2, 2]))
+    lr = float(2 * (full.loglik - red.loglik))
+    return ContinuousInteraction(coef=b, se=se, ratio=float(np.exp(b)), lower=float(np.exp(b - _Z * se)),
+                                 upper=float(np.exp(b + _Z * se)), lr_chisq=lr, p=float(stats.chi2.sf(lr, 1)),
+                                 n=int(t.size), events=int(e.sum()))
+
+
+def survival_difference(time, event, group, horizon: float, conf_level: float = 0.95) -> dict[str, float]:
+    """Kaplan-Meier survival at ``horizon`` in group 1 minus group 0, with a Wald CI.
+
+    The groups are independent, so the variance of the difference is the sum of the two
+    Greenwood variances (survival scale, ``summary(survfit)``'s ``std.err``).
+
+    Returns
+    -------
+    dict
+        ``est``, ``lower``, ``upper``, ``se``, ``surv_1``, ``surv_0``.
+
+    Raises
+    ------
+    ValueError
+        Invalid inputs, an empty group, or a group whose follow-up ends before ``horizon``.
+    """
+    t, e = check_time_event(time, event, require_events=False)
+    g = check_binary(group, "group", "group 0", "group 1")
+    h = check_horizon(horizon)
+    z = z_value(conf_level)
+    out = {}
+    for k in (1, 0):
+        sel = g == k
+        if not sel.any():
+            raise ValueError(f"no patient is in group {k}: the difference is not estimable")
+        row = survival_at(kaplan_meier(t[sel], e[sel]), [h]).iloc[0]
+        if not np.isfinite(row["surv"]):
+            raise ValueError(f"follow-up in group {k} ends before {h:g}: its survival is not estimable")
+        out[k] = (float(row["surv"]), float(row["std_err"]))
+    d = out[1][0] - out[0][0]
+    se = float(np.hypot(out[1][1], out[0][1]))
+    return {"est": d, "lower": d - z * se, "upper": d + z * se, "se": se, "surv_1": out[1][0], "surv_0": out[0][0]}
+
+
+def landmark(time, event, at: float) -> tuple[np.ndarray, np.ndarray]:
+    """Patients still alive and under observation after ``at``, and their time measured from it.
+
+    A landmark analysis starts the clock at ``at`` for everybody still at risk then, so that
+    anything that can only happen to patients who live long enough (a number of treatment cycles,
+    a treatment given later) is no longer rewarded for the survival it needed. Patients whose
+    follow-up ends at or before ``at`` (``time <= at``: death or censoring) are left out, as R's
+    ``subset(time > at)``.
+
+    Returns
+    -------
+    mask : numpy.ndarray of bool
+        Patients kept.
+    time : numpy.ndarray
+        Their follow-up from the landmark, ``time - at``.
+
+    References
+    ----------
+    Anderson JR, Cain KC, Gelber RD. Analysis of survival by tumor response. J Clin Oncol
+    1983;1:710-719. Dafni U. Landmark analysis at the 25-year landmark point. Circ Cardiovasc
+    Qual Outcomes 2011;4:363-371.
+    """
+    t, _ = check_time_event(time, event, require_events=False)
+    a = check_horizon(at, name="landmark")
+    mask = t > a
+    return mask, t[mask] - a

@@ -208,3 +208,29 @@ def _sc(rate, lo, hi):
                                               (None, _sc(0.05, 0.04, 0.06), "not estimable")])
 def test_confounding_gap_sentence(obs, rnd, phrase):
     assert phrase in prose.confounding_gap_sentence(obs, rnd)
+
+
+
+@pytest.mark.parametrize("pb, pa, phrase", [(0.004, 0.2, "no longer significant"), (0.004, 0.01, "stays significant"),
+                                            (0.3, 0.01, "only after the landmark"), (0.3, 0.4, "Neither is significant")])
+def test_landmark_sentence(pb, pa, phrase):
+    assert phrase in prose.landmark_sentence(_rec(3.1, 1.4, 7.0, pb), _rec(2.8, 1.2, 6.5, pa), 6)
+    assert "not estimable" in prose.landmark_sentence(None, _rec(1, 1, 1, 1), 6)
+
+
+def test_continuous_interaction_sentence():
+    from dmnpc.stats.subgroup import ContinuousInteraction
+
+    ci = ContinuousInteraction(coef=0.0, se=0.5, ratio=0.99, lower=0.27, upper=3.6, lr_chisq=0.0, p=0.98, n=90, events=28)
+    assert "do not show that the effect of LRRT changes" in prose.continuous_interaction_sentence(ci, 100)
+    ci2 = ContinuousInteraction(coef=1.0, se=0.3, ratio=2.7, lower=1.5, upper=4.9, lr_chisq=9.0, p=0.003, n=90, events=28)
+    assert "changes with risk on this cohort" in prose.continuous_interaction_sentence(ci2, 100)
+    assert "not estimable: x" in prose.continuous_interaction_sentence(None, 100, "x")
+
+
+def test_difference_sentence():
+    s = prose.difference_sentence({"low": {"est": 0.2, "lower": -0.15, "upper": 0.55},
+                                   "high": {"est": 0.32, "lower": 0.01, "upper": 0.65}})
+    assert "+20.0 percentage points in the low-risk cohort (95% CI -15.0 to +55.0; the interval includes 0)" in s
+    assert "the interval excludes 0" in s
+    assert "not estimable in the low-risk cohort" in prose.difference_sentence({"low": None})
