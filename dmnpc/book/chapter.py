@@ -390,6 +390,41 @@ def verdict(results: dict[str, Any]) -> list[str]:
         out.append(f"**Claim: LRRT matters in high-risk but not in low-risk patients** - {word}: in the low-risk "
                    f"cohort the hazard ratio is {hr_text(lo)}, and the test of whether the effect differs "
                    f"between the risk groups (interaction) gives {p_text(ip)} ({{ref}}`risk`).")
+    out += _appraisal_verdict(results)
+    return out
+
+
+def _appraisal_verdict(results: dict[str, Any]) -> list[str]:
+    """The appraisal parts in brief: optimism of the whole procedure, sample size, confounding, the simulation."""
+    ap = results.get("appraisal", {})
+    notes = results.get("notes", {})
+    out = []
+    pp, ss = ap.get("pipeline", {}), ap.get("sample_size", {})
+    c, cc = results.get("nomogram", {}).get("c_index"), pp.get("c_corrected")
+    if _missing(c) or _missing(cc):
+        out.append(f"**Appraisal of the model** - {not_estimable(_note(notes, 'appraisal.pipeline', 'nomogram'))} "
+                   "({ref}`pipeline`).")
+    else:
+        size = ""
+        if not _missing(ss.get("required_n")):
+            n, req = results.get("n"), ss["required_n"]
+            size = (f"; the cohort has {n} patients, {'more than' if n >= req else 'fewer than'} the {req} "
+                    "Riley et al.'s criteria ask for ({ref}`samplesize`)")
+        out.append(f"**Appraisal of the model** - repeating the whole development procedure in bootstrap samples "
+                   f"corrects the C-index of the procedure's own model to {float(cc):.3f} (the nomogram's apparent "
+                   f"C is {float(c):.3f}; {{ref}}`pipeline`){size}.")
+    w = ap.get("iptw", {})
+    sim = ap.get("simulation", {}).get("scenarios", {}).get("observed-1.0")
+    parts = []
+    if not _missing(w.get("hr")):
+        parts.append(f"weighted for the measured confounders, the HR of death without vs with LRRT is "
+                     f"{hr_text(w)} ({{ref}}`confounding`)")
+    if sim and not _missing(sim.get("pattern_rate")):
+        parts.append(f"in simulated studies of this size where LRRT has no effect, the paper's subgroup pattern "
+                     f"appears in {100 * float(sim['pattern_rate']):.0f}% ({{ref}}`roulette`)")
+    if parts:
+        out.append("**Appraisal of the LRRT claim** - " + "; ".join(parts) + ".")
+    out.append("**Overall** - the PROBAST rating and the TRIPOD+AI checklist are in {ref}`verdict`.")
     return out
 
 

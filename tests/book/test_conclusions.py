@@ -75,6 +75,10 @@ def expectations(r: dict) -> list[tuple[str, str, str, str | tuple[str, ...]]]:
         meets, short = f"meets the minimum of {ss['required_n']}", f"of the minimum of {ss['required_n']}"
         out.append(("samplesize", f"sample size ({r['n']} vs {ss['required_n']})",
                     *((meets, short) if r["n"] >= ss["required_n"] else (short, meets))))
+    if ss["required_n"] is not None:
+        more, fewer = f"more than the {ss['required_n']} Riley", f"fewer than the {ss['required_n']} Riley"
+        out.append(("intro", f"verdict: sample size ({r['n']} vs {ss['required_n']})",
+                    *((more, fewer) if r["n"] >= ss["required_n"] else (fewer, more))))
     h, bs = a["shrinkage"]["heuristic"], a["shrinkage"]["bootstrap_slope"]
     if None not in (h, bs):
         phrases = {"below": "below 0.9: the model is overfitted", "reach": "reach 0.9: little shrinkage is needed",
