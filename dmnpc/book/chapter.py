@@ -21,7 +21,7 @@ from dmnpc.paper.variables import LABELS, SEED, TERM_LABELS
 # SEED is dmnpc.paper.variables.SEED, re-exported for the chapters (not a second definition).
 __all__ = ["SEED", "setup", "results", "cohort_banner", "cohort_label", "md_table", "fmt_p", "p_text", "pct",
            "months", "hr_text", "hr_table", "km_curves", "compare_table", "pretty_arms", "tolerance_text",
-           "not_estimable", "unavailable", "text", "result_text", "reason_table", "table_text", "verdict",
+           "not_estimable", "unavailable", "text", "result_text", "reason_table", "table_text", "verdict", "chapter_labels",
            "score_table"]
 
 
@@ -444,3 +444,14 @@ def score_table(scored: pd.DataFrame, terms: tuple[str, ...] | list[str]) -> pd.
             rows.append({"Factor": f"Predicted {c[5:]}-month overall survival", "Adverse level": "",
                          "Points": pct(r[c])})
     return pd.DataFrame(rows)
+
+
+def chapter_labels(book_dir: str | Path | None = None) -> set[str]:
+    """The ``(label)=`` targets of the chapters in ``book/`` (to link only to pages that exist)."""
+    import re
+
+    folder = Path(book_dir) if book_dir is not None else Path(__file__).resolve().parents[2] / "book"
+    out: set[str] = set()
+    for f in folder.glob("*.md"):
+        out |= set(re.findall(r"^\(([A-Za-z0-9_-]+)\)=\s*$", f.read_text(), flags=re.M))
+    return out
