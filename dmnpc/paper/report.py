@@ -367,6 +367,7 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
         "oe_24": None,
     }
     b.out["appraisal"] = ap
+    _treatment_sections(b, df, ap)  # confounding and the simulation do not need the nomogram
     if not fitted.ok:
         b.note("appraisal", fitted.reason)
         for variant, key in _PIPELINE_SECTIONS.items():
@@ -398,7 +399,6 @@ def _appraisal_section(b: _Builder, df: pd.DataFrame, fitted: analysis.Estimate)
     for variant, key in _PIPELINE_SECTIONS.items():
         ap[key] = _pipeline_record(b, key, analysis.estimate(appraisal.pipeline_validation, df, variant=variant),
                                    variant)
-    _treatment_sections(b, df, ap)
     ut = analysis.estimate(appraisal.utility, fit)
     for h, hk in zip(HORIZONS, horizons):
         d = ap["dca"][hk]
@@ -475,7 +475,8 @@ def _treatment_sections(b: _Builder, df: pd.DataFrame, ap: dict[str, Any]) -> No
     if ev is None:
         b.note("appraisal.evalue", conf.reason)
     sim = analysis.estimate(simulation.simulation_summary, df)
-    rec = {**dict.fromkeys(_SIM_KEYS), "scenario": None, "scenarios": {}}
+    rec = {**dict.fromkeys(_SIM_KEYS), "scenario": None,
+           "scenarios": {name: dict.fromkeys(_SIM_SCENARIO_KEYS) for name in simulation.SCENARIOS}}
     if sim.ok:
         s = sim.value
         rec.update({k: (int(s[k]) if k in ("replicates", "seed") else _num(s[k])) for k in _SIM_KEYS})
