@@ -424,16 +424,14 @@ def _landmark_and_modification(b: _Builder, df: pd.DataFrame, ap: dict[str, Any]
     """``appraisal.landmark`` (guarantee time) and ``appraisal.interaction`` (effect modification)."""
     from dmnpc.paper import treatment
 
-    lm = analysis.estimate(treatment.landmark_analysis, df)
-    rec: dict[str, Any] = {"months": treatment.LANDMARK_MONTHS, "n": None, "events": None,
-                           "cox_os": {t: _hr(None) for t in OS_TERMS}, "lrrt": _hr(None)}
-    if lm.ok:
-        v = lm.value
-        rec.update(n=v["n"], events=v["events"], cox_os={t: _hr(r) for t, r in v["cox_os"].items()},
-                   lrrt=_hr(v["lrrt"]))
-    else:
-        b.note("appraisal.landmark", lm.reason)
-    ap["landmark"] = rec
+    lm = treatment.landmark_analysis(df)  # never raises on a cohort: its fits are Estimates
+    cox_os, lrrt = lm["cox_os"], lm["lrrt"]
+    for key, est in (("cox_os", cox_os), ("lrrt", lrrt)):
+        if not est.ok:
+            b.note(f"appraisal.landmark.{key}", est.reason)
+    ap["landmark"] = {"months": lm["months"], "n": lm["n"], "events": lm["events"],
+                      "cox_os": {t: _hr(cox_os.value[t] if cox_os.ok else None) for t in OS_TERMS},
+                      "lrrt": _hr(lrrt.value if lrrt.ok else None)}
     diff_keys = ("est", "lower", "upper")
     it = {"shared_baseline_ratio": None, "shared_baseline_p": None, "stratified_ratio": None, "stratified_p": None,
           "continuous_score_p": None, "surv24_diff_low": dict.fromkeys(diff_keys),

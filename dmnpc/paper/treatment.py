@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from dmnpc.paper import analysis
-from dmnpc.paper.variables import OS_TERMS, PAPER_CUTOFFS, SEED
+from dmnpc.paper.variables import OS_TERMS, PAPER_CUTOFFS, SEED, design_matrix
 from dmnpc.stats import cox, subgroup
 
 __all__ = ["LANDMARK_MONTHS", "SCORE_UNIT", "landmark_analysis", "guarantee_simulation", "effect_modification",
@@ -50,35 +50,80 @@ def _record(fit: cox.CoxFit, term: str) -> dict[str, float]:
     return {k: float(r[k]) for k in ("hr", "lower", "upper", "p")}
 
 
+def _landmark_cohort_check(events: int, n: int, months: float) -> None:
+    if n == 0:
+        raise ValueError(f"nobody is alive and followed beyond the {months:g}-month landmark: nothing to compare")
+    if events == 0:
+        raise ValueError(f"no death after the {months:g}-month landmark: nothing to compare")
+
+
+def _landmark_cox_os(df: pd.DataFrame, mask: np.ndarray, t: np.ndarray, months: float) -> dict[str, dict[str, float]]:
+    """The five OS terms (the full cohort's cut points) refitted on the landmark cohort; raises when not estimable."""
+    e = df["os_event"].to_numpy()[mask]
+    _landmark_cohort_check(int(e.sum()), int(mask.sum()), months)
+    X = design_matrix(df, OS_TERMS, analysis.cutoffs_used(df))[mask]
+    fit = analysis.converged(cox.fit_cox(t, e, X))
+    return {term: _record(fit, term) for term in OS_TERMS}
+
+
+def _landmark_lrrt(df: pd.DataFrame, mask: np.ndarray, t: np.ndarray, months: float) -> dict[str, float]:
+    """Unadjusted HR without vs with LRRT on the landmark cohort; raises when not estimable."""
+    e = df["os_event"].to_numpy()[mask]
+    _landmark_cohort_check(int(e.sum()), int(mask.sum()), months)
+    lr = subgroup.hr_by_stratum(t, e, df["lrrt"].to_numpy()[mask], ["all"] * int(mask.sum()))
+    if lr["note"].iloc[0]:
+        raise ValueError(f"LRRT after the {months:g}-month landmark: {lr['note'].iloc[0]}")
+    return subgroup.hr_record(lr, "all")
+
+
 def landmark_analysis(df: pd.DataFrame, months: float = LANDMARK_MONTHS) -> dict[str, Any]:
     """The paper's five-term OS model and the LRRT comparison among patients alive at ``months``.
 
-    Time is measured from the landmark; patients whose follow-up ends at or before it are left
-    out (:func:`dmnpc.stats.subgroup.landmark`). The LRRT hazard ratio (without vs with) is
-    unadjusted, as the paper's comparisons are.
+    Landmark convention (:func:`dmnpc.stats.subgroup.landmark`): a patient is kept when
+    ``os_months > months``; a death or a censoring exactly at the landmark is left out, as
+    R's ``subset(os_months > months)``. Time is then measured from the landmark,
+    ``os_months - months``; events are unchanged.
+
+    ``cox_os`` refits the paper's five OS terms (:data:`dmnpc.paper.variables.OS_TERMS`, with
+    the full cohort's cut points, :func:`dmnpc.paper.analysis.cutoffs_used`) on the landmark
+    cohort. ``lrrt`` is the **unadjusted** hazard ratio without vs with LRRT (a Cox model with
+    ``no_lrrt`` alone, as the paper's within-cohort comparisons), Efron ties, Wald CI and P.
+
+    Degenerate cohorts are results, not errors: ``cox_os`` and ``lrrt`` are
+    :class:`dmnpc.paper.analysis.Estimate`, not estimable (with the reason) when nobody or
+    no death remains after the landmark, when one LRRT arm is empty or has no deaths, or when
+    the model has no finite maximum; ``n`` and ``events`` are always given.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A validated cohort (:func:`dmnpc.paper.contract.load_cohort`).
+    months : float
+        The landmark, in months from diagnosis (default :data:`LANDMARK_MONTHS`).
 
     Returns
     -------
     dict
-        ``months``, ``n``, ``events``, ``cox_os`` (term -> HR record), ``lrrt`` (HR record).
+        ``months`` (float), ``n`` and ``events`` (int: patients kept, deaths after the landmark),
+        ``cox_os`` (Estimate of term -> ``{hr, lower, upper, p}``) and ``lrrt`` (Estimate of
+        ``{hr, lower, upper, p}``).
 
     Raises
     ------
     ValueError
-        No death after the landmark, an arm without deaths, or a model without a finite maximum.
+        Only for an invalid ``months`` (not a positive finite time).
+
+    References
+    ----------
+    Anderson JR, Cain KC, Gelber RD. Analysis of survival by tumor response. J Clin Oncol
+    1983;1:710-719.
+    Dafni U. Landmark analysis at the 25-year landmark point. Circ Cardiovasc Qual Outcomes
+    2011;4:363-371.
     """
     mask, t = subgroup.landmark(df["os_months"], df["os_event"], months)
-    sub = df[mask].copy()
-    sub["os_months"] = t
-    if sub["os_event"].sum() == 0:
-        raise ValueError(f"no death after the {months:g}-month landmark: nothing to compare")
-    fit = analysis.converged(analysis.multivariable(sub, "os"))
-    lr = subgroup.hr_by_stratum(sub["os_months"], sub["os_event"], sub["lrrt"], ["all"] * len(sub))
-    if lr["note"].iloc[0]:
-        raise ValueError(f"LRRT after the landmark: {lr['note'].iloc[0]}")
-    return {"months": float(months), "n": int(len(sub)), "events": int(sub["os_event"].sum()),
-            "cox_os": {term: _record(fit, term) for term in OS_TERMS},
-            "lrrt": {k: float(lr[k].iloc[0]) for k in ("hr", "lower", "upper", "p")}}
+    return {"months": float(months), "n": int(mask.sum()), "events": int(df["os_event"].to_numpy()[mask].sum()),
+            "cox_os": analysis.estimate(_landmark_cox_os, df, mask, t, months),
+            "lrrt": analysis.estimate(_landmark_lrrt, df, mask, t, months)}
 
 
 def guarantee_simulation(n: int = SIM_PATIENTS, seed: int = SEED, months: float = LANDMARK_MONTHS) -> pd.DataFrame:
@@ -92,6 +137,14 @@ def guarantee_simulation(n: int = SIM_PATIENTS, seed: int = SEED, months: float 
       censoring (cycle k starts at 3(k - 1) weeks);
     * LRRT planned for a random 77% of patients (the paper's 69/90) and given at 6 months to
       those still alive and followed then.
+
+    So "fewer than 8 immunotherapy cycles" includes everyone who died or was censored before the
+    8th cycle (21 weeks, 4.8 months), "fewer than 6 chemotherapy cycles" everyone before the 6th
+    (15 weeks), and "no LRRT" everyone who died before 6 months. Each term is fitted alone
+    (univariable Cox, Efron ties, Wald CI and P), from diagnosis on everybody, and from the landmark
+    on the patients with follow-up beyond ``months`` (:func:`dmnpc.stats.subgroup.landmark`), whose
+    cycle counts and LRRT were all decided before it: there the true HR of 1 is what is estimated.
+    Deterministic for a given ``seed``; a few milliseconds at :data:`SIM_PATIENTS`.
 
     Returns
     -------

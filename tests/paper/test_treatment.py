@@ -31,9 +31,11 @@ def test_landmark_equals_r(twin):
     df, _, _ = twin
     lm = treatment.landmark_analysis(df)
     assert (lm["n"], lm["events"]) == (REF["landmark"]["n"], REF["landmark"]["events"])
+    assert lm["cox_os"].ok and lm["lrrt"].ok
+    assert list(lm["cox_os"].value) == list(REF["landmark"]["cox_os"])  # the paper's five terms, in order
     for term, r in REF["landmark"]["cox_os"].items():
-        np.testing.assert_allclose(_rec(lm["cox_os"][term]), r, rtol=RTOL)
-    np.testing.assert_allclose(_rec(lm["lrrt"]), REF["landmark"]["lrrt"], rtol=RTOL)
+        np.testing.assert_allclose(_rec(lm["cox_os"].value[term]), r, rtol=RTOL)
+    np.testing.assert_allclose(_rec(lm["lrrt"].value), REF["landmark"]["lrrt"], rtol=RTOL)
 
 
 def test_continuous_interaction_equals_r(twin):
@@ -44,6 +46,16 @@ def test_continuous_interaction_equals_r(twin):
                                rtol=RTOL)
     # the statistic itself is tiny on the twin: compare it on the absolute scale of a chi-square
     assert abs(c.lr_chisq - r["lr_chisq"]) < 1e-8
+
+
+def test_risk_interactions_equal_r(twin):
+    """LRRT x risk cohort on both baselines; R recomputes the mean split from its own five-term coxph."""
+    df, st, scores = twin
+    em = treatment.effect_modification(df, st, scores)
+    for key in ("shared", "stratified"):
+        it, r = em[key].value, REF["interaction"][key]
+        np.testing.assert_allclose([it.ratio, it.lower, it.upper, it.lr_chisq, it.p],
+                                   [r["ratio"], r["lower"], r["upper"], r["lr_chisq"], r["p"]], rtol=RTOL)
 
 
 def test_survival_differences_equal_r(twin):
@@ -62,6 +74,12 @@ def test_results_json_carries_the_keys(twin):
     assert it["continuous_score_p"] == pytest.approx(REF["continuous"]["p"], rel=RTOL)
     assert it["surv24_diff_high"]["est"] == pytest.approx(REF["difference"]["high"]["est"], rel=RTOL)
     assert it["stratified_ratio"] == r["risk"]["interaction_ratio_stratified"]
+    assert it["shared_baseline_p"] == pytest.approx(REF["interaction"]["shared"]["p"], rel=RTOL)
+    assert it["surv24_diff_low"]["lower"] == pytest.approx(REF["difference"]["low"]["lower"], rel=RTOL)
+    lm = r["appraisal"]["landmark"]
+    assert (lm["months"], lm["n"], lm["events"]) == (6.0, REF["landmark"]["n"], REF["landmark"]["events"])
+    assert lm["cox_os"]["immuno_cycles_low"]["hr"] == pytest.approx(REF["landmark"]["cox_os"]["immuno_cycles_low"][0],
+                                                                     rel=RTOL)
     assert r["appraisal"]["landmark"]["lrrt"]["hr"] == pytest.approx(REF["landmark"]["lrrt"][0], rel=RTOL)
 
 
@@ -76,21 +94,39 @@ def test_guarantee_simulation_shows_the_bias_and_the_landmark_removes_it():
 
 def test_landmark_rules_and_not_estimable_cases(twin):
     df = twin[0]
-    mask, t = subgroup.landmark([5.0, 6.0, 6.5, 10.0], [1, 0, 1, 0], 6.0)
-    assert mask.tolist() == [False, False, True, True] and t.tolist() == [0.5, 4.0]
+    # a death and a censoring exactly at the landmark are both left out (R: subset(time > at))
+    mask, t = subgroup.landmark([5.0, 6.0, 6.0, 6.5, 10.0], [1, 1, 0, 1, 0], 6.0)
+    assert mask.tolist() == [False, False, False, True, True] and t.tolist() == [0.5, 4.0]
+    # nobody without LRRT: the five-term refit stands, the LRRT comparison is not estimable
     everyone = df.assign(lrrt=1)
-    with pytest.raises(ValueError, match="only one arm"):
-        treatment.landmark_analysis(everyone)
+    lm = treatment.landmark_analysis(everyone)
+    assert (lm["n"], lm["events"]) == (REF["landmark"]["n"], REF["landmark"]["events"])
+    assert lm["cox_os"].ok and not lm["lrrt"].ok and "only one arm" in lm["lrrt"].reason
+    np.testing.assert_allclose(_rec(lm["cox_os"].value["age_high"]), REF["landmark"]["cox_os"]["age_high"],
+                               rtol=RTOL)
+    # no death after the landmark: n is given, both fits are not estimable
     early = df.assign(os_event=np.where(df["os_months"] > 6, 0, df["os_event"]))
-    with pytest.raises(ValueError, match="no death after the 6-month landmark"):
-        treatment.landmark_analysis(early)
+    lm = treatment.landmark_analysis(early)
+    assert (lm["n"], lm["events"]) == (REF["landmark"]["n"], 0)
+    for key in ("cox_os", "lrrt"):
+        assert lm[key].value is None and "no death after the 6-month landmark" in lm[key].reason
+    # nobody followed beyond the landmark
+    lm = treatment.landmark_analysis(df, float(df["os_months"].max()))
+    assert lm["n"] == 0 and "nobody is alive" in lm["lrrt"].reason and not lm["cox_os"].ok
+    # the results JSON: nulls with their reasons, the rest filled
     r = report.compute_results(everyone)
-    assert r["appraisal"]["landmark"]["lrrt"]["hr"] is None
+    a = r["appraisal"]["landmark"]
+    assert a["lrrt"]["hr"] is None and a["n"] == REF["landmark"]["n"] and a["cox_os"]["age_high"]["hr"] is not None
     assert "only one arm" in r["notes"]["appraisal.landmark.lrrt.hr"]
+    r = report.compute_results(early)
+    assert r["appraisal"]["landmark"]["events"] == 0
+    assert "no death after" in r["notes"]["appraisal.landmark.cox_os.immuno_cycles_low.p"]
 
 
-def test_survival_difference_errors():
-    with pytest.raises(ValueError, match="no patient is in group 0"):
-        subgroup.survival_difference([1, 2, 3], [1, 0, 1], [1, 1, 1], 2.0)
-    with pytest.raises(ValueError, match="ends before 24"):
-        subgroup.survival_difference([1, 2, 3, 4], [1, 0, 1, 0], [1, 1, 0, 0], 24.0)
+def test_effect_modification_without_untreated_patients_is_not_estimable(twin):
+    df, _, scores = twin
+    everyone = df.assign(lrrt=1)
+    em = treatment.effect_modification(everyone, analysis.stratify(everyone, scores), scores)
+    for key in ("shared", "stratified", "continuous", "diff_low", "diff_high"):
+        assert not em[key].ok and em[key].value is None and em[key].reason, key
+    assert "no patient is in group 0" in em["diff_high"].reason

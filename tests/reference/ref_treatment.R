@@ -2,9 +2,12 @@
 # on the synthetic twin (data/twin/dmnpc_twin.csv), (1) the 6-month landmark analysis: the paper's
 # five-term OS model and the unadjusted HR without vs with LRRT among patients with os_months > 6,
 # time from the landmark; (2) the LRRT x continuous nomogram score interaction (score = total points
-# / 100 = linear predictor / largest coefficient), likelihood-ratio test; (3) the mean split of the
+# / 100 = linear predictor / largest coefficient, up to a constant that changes neither the product term
+# nor the mean split), likelihood-ratio test; (3) the mean split of the
 # nomogram score and, in each risk cohort, 24-month Kaplan-Meier survival with and without LRRT,
-# Greenwood standard errors and their difference with a Wald 95% CI. Efron ties, full convergence.
+# Greenwood standard errors and their difference with a Wald 95% CI; (4) the LRRT x risk-cohort
+# interaction, likelihood-ratio test, with one baseline shared by the cohorts and one per cohort.
+# Efron ties, full convergence.
 # Run from the repository root: Rscript tests/reference/ref_treatment.R
 suppressPackageStartupMessages(library(survival))
 d <- read.csv(file.path("data", "twin", "dmnpc_twin.csv"))
@@ -57,6 +60,20 @@ for (cohort in c("low", "high")) {
   diff_json <- c(diff_json, sprintf('"%s": {"n": %d, "est": %.17g, "lower": %.17g, "upper": %.17g, "surv_1": %.17g, "surv_0": %.17g}',
                                     cohort, nrow(sub), est, est - z * se, est + z * se, s[1, 1], s[1, 2]))
 }
-json <- sprintf('{"landmark": %s, "continuous": %s, "difference": {%s}, "survival": "%s"}\n', lm_json, cont_json,
-                paste(diff_json, collapse = ", "), as.character(packageVersion("survival")))
+# (4) LRRT x risk-cohort interaction: one shared baseline (high as a term) or one per cohort (strata(high))
+d$high <- as.integer(high)
+inter <- function(full, red) {
+  s <- summary(full)$conf.int["no_lrrt:high", ]
+  lr <- 2 * (full$loglik[2] - red$loglik[2])
+  sprintf('{"ratio": %.17g, "lower": %.17g, "upper": %.17g, "lr_chisq": %.17g, "p": %.17g}',
+          s[1], s[3], s[4], lr, pchisq(lr, 1, lower.tail = FALSE))
+}
+shared <- inter(coxph(Surv(os_months, os_event) ~ no_lrrt + high + no_lrrt:high, data = d, ties = "efron", control = ctl),
+                coxph(Surv(os_months, os_event) ~ no_lrrt + high, data = d, ties = "efron", control = ctl))
+strat <- inter(coxph(Surv(os_months, os_event) ~ no_lrrt + no_lrrt:high + strata(high), data = d, ties = "efron",
+                     control = ctl),
+               coxph(Surv(os_months, os_event) ~ no_lrrt + strata(high), data = d, ties = "efron", control = ctl))
+json <- sprintf('{"landmark": %s, "continuous": %s, "difference": {%s}, "interaction": {"shared": %s, "stratified": %s}, "survival": "%s"}\n',
+                lm_json, cont_json, paste(diff_json, collapse = ", "), shared, strat,
+                as.character(packageVersion("survival")))
 cat(json, file = file.path("tests", "reference", "treatment.json"))
