@@ -70,7 +70,8 @@ from dmnpc.stats.splines import rcs_basis
 
 __all__ = [
     "DATA_DIR", "ROTTERDAM", "GBSG", "HORIZON", "SCORE_TIME", "THRESHOLD", "NODE_KNOTS", "SIZE_LEVELS",
-    "TERMS", "TERM_LABELS", "B", "SEED", "MEASURES", "PUBLISHED", "SOURCES", "CaseDataError", "load",
+    "TERMS", "TERM_LABELS", "B", "SEED", "MEASURES", "MEASURE_LABELS", "PUBLISHED", "PUBLISHED_MODEL", "SOURCES",
+    "CaseDataError", "load",
     "prepare", "Prepared", "fit_model", "Performance", "performance", "ExternalValidation", "analyse",
     "to_json", "comparison", "decision_curve",
 ]
@@ -107,10 +108,12 @@ SOURCES = {
 }
 
 
-def _p(value, digits, source, note, lower=None, upper=None, kind="same"):
+def _p(value, digits, source, note, lower=None, upper=None, kind="same", interval_from=None):
     out = {"value": value, "digits": digits, "source": source, "note": note, "kind": kind}
     if lower is not None:
         out.update(lower=lower, upper=upper)
+    if interval_from is not None:
+        out["interval_from"] = interval_from
     return out
 
 
@@ -126,7 +129,9 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
         "n": _p(2982, 0, "minimal", "coxph output: n = 2982"),
         "events": _p(1275, 0, "minimal", "coxph output: number of events = 1275"),
         "harrell_c": _p(0.682, 3, "extended", "Apparent", 0.667, 0.697),
-        "uno_c": _p(0.682, 3, "extended", "Apparent", 0.667, 0.697),
+        "uno_c": _p(0.682, 3, "extended", "Apparent", 0.667, 0.697,
+                    interval_from="Harrell's C's variance: the table code (03_predsurv_extended.Rmd, chunk "
+                                  "res_UnoC) reuses harrell_C_rott5 for this row"),
         "auc_5y": _p(0.721, 3, "extended", "Apparent; interval from timeROC's iid standard error", 0.703, 0.740),
         "oe_5y": _p(0.999, 3, "extended", "Internal (bootstrap optimism-corrected, B = 10)", kind="internal"),
         "slope": _p(0.977, 3, "extended", "Internal (bootstrap optimism-corrected, B = 10)", kind="internal"),
@@ -151,6 +156,22 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
         "nb_model": _p(0.3615002, 7, "minimal", "net benefit table at threshold 0.23"),
         "nb_all": _p(0.3615002, 7, "minimal", "net benefit table at threshold 0.23"),
     },
+}
+
+
+#: The basic model as the case study printed it (``coxph`` output in 01_predsurv_minimal_RMD.md, in
+#: :data:`TERMS` order) and its baseline 5-year survival (``S0.5yr <- 0.804`` in 02_predsurv.md).
+PUBLISHED_MODEL = {"coef": (0.34184, 0.57355, 0.30397, -0.81117, 0.36171), "se": (0.06542, 0.09248, 0.02810,
+                                                                                  0.10461, 0.07133),
+                   "coef_source": "minimal", "s0_5y": 0.804, "s0_source": f"{_REPO}, 02_predsurv.md"}
+
+#: Display names of the measures.
+MEASURE_LABELS = {
+    "n": "Patients", "events": "Events by 5 years", "harrell_c": "Harrell's C", "uno_c": "Uno's C",
+    "auc_5y": "Time-dependent AUC, 5 years", "oe_5y": "Observed/expected, 5 years", "slope": "Calibration slope",
+    "ici_5y": "ICI, 5 years", "e50_5y": "E50, 5 years", "e90_5y": "E90, 5 years", "brier_5y": "Brier score, 5 years",
+    "ipa_5y": "IPA, 5 years", "nb_model": "Net benefit of the model at 23%", "nb_all": "Net benefit of treat-all at 23%",
+    "threshold": "Threshold",
 }
 
 
@@ -197,7 +218,8 @@ class Prepared:
     """One data set ready for the model: 5-year-censored outcome and the model's design.
 
     ``time`` in years, ``event`` 0/1, ``X`` the 5 model terms (:data:`TERMS`), ``raw_time`` and
-    ``raw_event`` before the 5-year censoring, ``name`` ``"development"`` or ``"validation"``.
+    ``raw_event`` before the 5-year censoring, ``name`` ``"development"`` or ``"validation"``,
+    ``n_death_time`` the patients whose follow-up was moved to their death time (Rotterdam only).
     """
 
     name: str
@@ -206,6 +228,7 @@ class Prepared:
     X: pd.DataFrame
     raw_time: np.ndarray = field(repr=False)
     raw_event: np.ndarray = field(repr=False)
+    n_death_time: int = 0
 
 
 def _design(size: pd.Series, nodes: pd.Series, grade: pd.Series, cap: float) -> pd.DataFrame:
@@ -242,7 +265,7 @@ def prepare(rotterdam: pd.DataFrame, gbsg: pd.DataFrame) -> tuple[Prepared, Prep
     cap = node_cap(r)
     dev_t, dev_e = _censor(days / 365.25, rfs)
     dev = Prepared("development", dev_t, dev_e, _design(r["size"].astype(str), r["nodes"], r["grade"], cap),
-                   days / 365.25, rfs)
+                   days / 365.25, rfs, int(fix.sum()))
     g = gbsg
     size = pd.cut(g["size"].astype(float), [-1, 20, 50, 500], labels=list(SIZE_LEVELS)).astype(str)
     gt = g["rfstime"].to_numpy(float) / 365.25

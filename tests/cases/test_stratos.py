@@ -135,6 +135,32 @@ def test_r_reference_reproduces_the_printed_values():
     assert round(r["development"]["auc"][0], 3) == 0.721 and round(r["validation"]["auc"][0], 3) == 0.677
 
 
+def _wald(est_se, digits=3):
+    est, se = est_se
+    z = 1.959963984540054
+    return [round(est - z * se, digits), round(est + z * se, digits)]
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_published_auc_and_brier_intervals_are_wald_on_the_influence_function(name):
+    """riskRegression::Score's standard errors give the printed AUC (timeROC) and Brier intervals: the
+    book's bootstrap intervals differ from them by method, not by data or model."""
+    pub = S.PUBLISHED[name]
+    for key, ref in (("auc_5y", REF[name]["auc"]), ("brier_5y", REF[name]["brier"])):
+        assert _wald(ref) == [pub[key]["lower"], pub[key]["upper"]], key
+
+
+def test_published_development_uno_interval_is_harrells():
+    """The case study's table prints Harrell's interval on the Uno row (development): measured."""
+    c, var = REF["development"]["harrell"]
+    assert _wald([c, np.sqrt(var)]) == [S.PUBLISHED["development"]["uno_c"]["lower"],
+                                        S.PUBLISHED["development"]["uno_c"]["upper"]]
+    c, var = REF["development"]["uno"]
+    assert _wald([c, np.sqrt(var)]) != [S.PUBLISHED["development"]["uno_c"]["lower"],
+                                        S.PUBLISHED["development"]["uno_c"]["upper"]]
+    assert "interval_from" in S.PUBLISHED["development"]["uno_c"]
+
+
 def test_every_published_value_agrees_at_its_printed_precision(res):
     cmp = S.comparison(res)
     same = cmp[cmp["kind"] == "same"]
