@@ -71,7 +71,8 @@ def preparation_table(res: S.ExternalValidation) -> pd.DataFrame:
         ("Follow-up", "censored at 5 years", "censored at 5 years"),
         ("Tumour size", "the data set's categories: 20 mm or less, 20-50 mm, over 50 mm",
          "millimetres cut at 20 and 50 into the same categories"),
-        ("Positive nodes", f"capped at {cap} (99th percentile, development), spline with knots at 0, 1, 9",
+        ("Positive nodes", f"capped at {cap} (99th percentile, development), spline with knots at "
+                           f"{', '.join(f'{k:g}' for k in S.NODE_KNOTS)}",
          f"capped at the development's {cap}, the same spline"),
         ("Grade", "3 against 2 (no grade 1)", "3 against 1-2"),
     ]

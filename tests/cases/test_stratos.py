@@ -50,6 +50,9 @@ def test_preparation_as_the_case_study():
     assert (dev.time.size, int(dev.event.sum())) == (2982, 1275)
     assert (val.time.size, int(val.event.sum())) == (686, 285)
     assert dev.time.max() == val.time.max() == S.HORIZON
+    # AUC, Brier and IPA are read at 4.99 years: no event falls between 4.99 and 5 (the chapter says so)
+    for p in (dev, val):
+        assert not np.any((p.event == 1) & (p.time > S.SCORE_TIME))
     # the 43 deaths without recorded relapse after relapse follow-up ended take their death time
     fix = (rot["recur"] == 0) & (rot["death"] == 1) & (rot["rtime"] < rot["dtime"])
     assert int(fix.sum()) == 43
