@@ -1,5 +1,6 @@
 # Two commands do all set-up (see README.md):
 #   make book   -> .venv with pinned versions, execute every chapter, HTML in _build/html/
+#                  (with results.json and external_validation.json, the public case's measures)
 #   make test   -> the same set-up plus test dependencies, then pytest
 # and one developer loop:
 #   make check  -> the test suite without the book builds (pytest -m "not book"), under 2 minutes
@@ -30,6 +31,7 @@ book: $(STAMP)
 	$(BIN)/python -m dmnpc prepare .
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python -m dmnpc report --out _build/html/results.json
+	$(BIN)/python -m dmnpc external --out _build/html/external_validation.json
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest

@@ -1,4 +1,4 @@
-"""Command line: ``python -m dmnpc report | fidelity | twin | prepare | simulate``.
+"""Command line: ``python -m dmnpc report | fidelity | twin | prepare | simulate | external``.
 
 ``report`` runs the whole analysis without building the book and writes its
 numbers as JSON (a public interface: keys are added, never renamed).
@@ -10,6 +10,8 @@ numbers as JSON (a public interface: keys are added, never renamed).
 the paper's LRRT-by-risk-cohort pattern appears when LRRT has one hazard ratio for everyone;
 it writes the summary and one record per replicate as JSON (serially, ``--jobs`` local
 processes, or a Dask cluster with ``--scheduler``; the same numbers either way).
+``external`` redoes the STRATOS TG6 external-validation case on the public breast-cancer data
+(:mod:`dmnpc.cases.stratos`; not the cohort, not the settings) and writes its measures as JSON.
 
 A problem with the input or the output is one message on standard error and
 exit status 2, never a traceback: the output path is checked before the
@@ -45,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     buildtools.add_arguments(sub.add_parser("prepare", help=buildtools.PREPARE_HELP))
     _simulate_arguments(sub.add_parser("simulate", help="how often the paper's LRRT pattern appears by chance "
                                                         "(subgroup-roulette simulation)"))
+    ext = sub.add_parser("external", help="the external-validation case on public data (Rotterdam -> GBSG) as JSON")
+    ext.add_argument("--out", default="external_validation.json",
+                     help="output JSON path ('-' for standard output; default external_validation.json)")
     return parser
 
 
@@ -73,6 +78,10 @@ def _simulate_arguments(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     from dmnpc.paper.settings import SettingsError, current
 
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["external"]:  # public data only: neither the settings nor the cohort are read
+        return _external(_parser().parse_args(argv))
     try:  # before anything reads them: a wrong setting is one message, not a traceback
         current()
     except SettingsError as err:
@@ -228,25 +237,58 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def output_problem(out: Path, data: Path) -> str | None:
+def output_problem(out: Path, *inputs: Path, example: str = "results.json") -> str | None:
     """Why the results cannot be written to ``out`` (checked before the analysis), or ``None``.
 
-    Refused: a folder, a missing or unwritable folder, a read-only file, and the
-    input cohort file ``data`` itself (its path resolved, so ``./x.csv``, a
-    symbolic link or a hard link to it are caught too).
+    Refused: a folder, a missing or unwritable folder, a read-only file, and an
+    input file (the cohort, or a public data file) itself (its path resolved, so
+    ``./x.csv``, a symbolic link or a hard link to it are caught too).
     """
     folder = out.parent.resolve()
     if out.is_dir():
-        return "is a folder: give a file name for the results, e.g. " + str(out / "results.json")
+        return "is a folder: give a file name for the results, e.g. " + str(out / example)
     if not folder.is_dir():
         return f"the folder {folder} does not exist: create it first or choose another --out"
-    if out.resolve() == data or (out.exists() and data.exists() and os.path.samefile(out, data)):
-        return "is the input cohort file: refusing to overwrite it; choose another --out"
+    for data in inputs:
+        data = Path(data).resolve()
+        if out.resolve() == data or (out.exists() and data.exists() and os.path.samefile(out, data)):
+            what = "the input cohort file" if len(inputs) == 1 else f"the input data file {data.name}"
+            return f"is {what}: refusing to overwrite it; choose another --out"
     if not os.access(folder, os.W_OK | os.X_OK):
         return f"cannot write in the folder {folder}: permission denied"
     if out.exists() and not os.access(out, os.W_OK):
         return "the file is read-only: choose another --out"
     return None
+
+
+def _external(args: argparse.Namespace) -> int:
+    """``external``: the STRATOS TG6 case (Rotterdam -> GBSG), its measures as JSON."""
+    from dmnpc.cases import stratos
+    from dmnpc.stats._io import write_atomic
+
+    out = None
+    if args.out != "-":
+        out = Path(args.out).expanduser()
+        problem = output_problem(out, stratos.ROTTERDAM, stratos.GBSG, example="external_validation.json")
+        if problem:
+            print(f"{args.out}: {problem}", file=sys.stderr)
+            return 2
+    try:
+        res = stratos.analyse()
+    except stratos.CaseDataError as err:
+        print(err, file=sys.stderr)
+        return 2
+    text = json.dumps(stratos.to_json(res), indent=2, allow_nan=False)
+    if out is None:
+        print(text)
+        return 0
+    try:
+        write_atomic(out, text + "\n")
+    except OSError as err:
+        print(f"{args.out}: cannot write the results: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

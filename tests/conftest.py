@@ -146,6 +146,10 @@ def build_book(cohort: Path, tmp: Path) -> Path:
     rep = subprocess.run([sys.executable, "-m", "dmnpc", "report", "--out", str(html / "results.json")],
                          env=env, capture_output=True, text=True, cwd=ROOT)
     assert rep.returncode == 0, rep.stderr
+    # as `make book`: the external-validation chapter's JSON, which that chapter links for download
+    ext = subprocess.run([sys.executable, "-m", "dmnpc", "external", "--out", str(html / "external_validation.json")],
+                         env=env, capture_output=True, text=True, cwd=ROOT)
+    assert ext.returncode == 0, ext.stderr
     return html
 
 

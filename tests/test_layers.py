@@ -1,9 +1,11 @@
-"""The package's three layers, enforced: ``stats`` < ``paper`` < ``book``.
+"""The package's layers, enforced: ``stats`` < ``paper`` < ``book``, and ``stats`` < ``cases`` < ``book``.
 
-``dmnpc.stats`` (generic survival statistics) imports neither ``dmnpc.paper`` nor
-``dmnpc.book``; ``dmnpc.paper`` (Chen et al. specific) does not import ``dmnpc.book``.
-Every import statement is read from the source (module level and inside functions,
-absolute and relative), so a lazy import inside a function cannot slip through.
+``dmnpc.stats`` (generic survival statistics) imports none of the others; ``dmnpc.paper``
+(Chen et al. specific) does not import ``dmnpc.book`` nor ``dmnpc.cases``; ``dmnpc.cases``
+(worked cases on public data, not the paper) imports ``dmnpc.stats`` only. Every import
+statement is read from the source (module level and inside functions, absolute and relative),
+so a lazy import inside a function cannot slip through; every subpackage of ``dmnpc`` must be
+one of the layers.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "dmnpc"
-LAYERS = ("stats", "paper", "book")
+LAYERS = ("stats", "paper", "cases", "book")
 #: What each layer may not import.
-FORBIDDEN = {"stats": {"paper", "book"}, "paper": {"book"}, "book": set()}
+FORBIDDEN = {"stats": {"paper", "cases", "book"}, "paper": {"cases", "book"}, "cases": {"paper", "book"},
+             "book": set()}
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
@@ -59,7 +62,15 @@ def test_layer_imports_only_lower_layers(layer):
 
 def test_every_module_lives_in_a_layer():
     loose = sorted(p.name for p in PKG.glob("*.py") if p.name not in {"__init__.py", "__main__.py"})
-    assert loose == [], f"modules outside stats/, paper/ and book/: {loose}"
+    assert loose == [], f"modules outside the layers {LAYERS}: {loose}"
+    packages = sorted(p.name for p in PKG.iterdir() if p.is_dir() and any(p.rglob("*.py")))
+    assert packages == sorted(LAYERS), f"subpackages that are not layers: {sorted(set(packages) - set(LAYERS))}"
+
+
+def test_forbidden_rules_cover_every_layer():
+    """Each layer has its rule, and the rules only name layers."""
+    assert set(FORBIDDEN) == set(LAYERS)
+    assert all(rule <= set(LAYERS) - {layer} for layer, rule in FORBIDDEN.items())
 
 
 def test_checker_catches_an_upward_import(tmp_path, monkeypatch):
@@ -73,3 +84,19 @@ def test_checker_catches_an_upward_import(tmp_path, monkeypatch):
     assert violations("stats") == ["dmnpc/stats/bad.py:2 imports dmnpc.paper",
                                    "dmnpc/stats/bad.py:2 imports dmnpc.paper.variables"]
     assert violations("paper") == []
+
+
+def test_checker_catches_a_case_that_imports_the_paper(tmp_path, monkeypatch):
+    """The case layer may use stats only: the paper (absolute or relative) and the book are reported."""
+    fake = tmp_path / "dmnpc"
+    (fake / "cases").mkdir(parents=True)
+    (fake / "cases" / "bad.py").write_text("from dmnpc.stats import km\nfrom ..paper import variables\n"
+                                           "def f():\n    import dmnpc.book.chapter\n")
+    (fake / "paper").mkdir()
+    (fake / "paper" / "bad.py").write_text("from dmnpc.cases import stratos\n")
+    monkeypatch.setattr(__import__(__name__), "PKG", fake)
+    assert violations("cases") == ["dmnpc/cases/bad.py:2 imports dmnpc.paper",
+                                   "dmnpc/cases/bad.py:2 imports dmnpc.paper.variables",
+                                   "dmnpc/cases/bad.py:4 imports dmnpc.book.chapter"]
+    assert violations("paper") == ["dmnpc/paper/bad.py:1 imports dmnpc.cases",
+                                   "dmnpc/paper/bad.py:1 imports dmnpc.cases.stratos"]

@@ -4,7 +4,7 @@ jupyter-cache keys a notebook on its code cells only. It does not notice an
 edit to the ``dmnpc`` package, a change of the cohort file, or a different
 ``DMNPC_DATA``: a rebuild would show stale numbers. :func:`prepare` computes a
 fingerprint of everything the chapters' results depend on besides their code
-(the package sources, the cohort file's bytes and path, the pinned lock) and
+(the package sources, the public case data, the cohort file's bytes and path, the pinned lock) and
 drops the cache when it changed since the last build.
 
 Run as ``python -m dmnpc prepare BOOK_ROOT [--build-dir DIR]`` (or ``python -m dmnpc.book.buildtools prepare``)
@@ -24,12 +24,14 @@ from dmnpc.paper.contract import cohort_path
 __all__ = ["fingerprint", "prepare"]
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
+#: The public data of the external-validation case (:mod:`dmnpc.cases.stratos`), part of the fingerprint.
+PUBLIC_DIR = PACKAGE_DIR.parent / "data" / "public"
 #: One-line help of the prepare command.
 PREPARE_HELP = "drop the execution cache if dmnpc/, the cohort, the settings or the lock changed"
 
 
 def fingerprint(root: str | Path = ".") -> str:
-    """SHA-256 over the dmnpc sources, the chosen cohort file, the settings file and the lock file.
+    """SHA-256 over the dmnpc sources, the public case data, the chosen cohort file, the settings and the lock.
 
     Parameters
     ----------
@@ -46,6 +48,9 @@ def fingerprint(root: str | Path = ".") -> str:
         if f.is_file() and f.suffix in {".py", ".yaml", ".json", ".csv"}:
             h.update(str(f.relative_to(PACKAGE_DIR)).encode())
             h.update(f.read_bytes())
+    for f in sorted(PUBLIC_DIR.glob("*.csv")) if PUBLIC_DIR.is_dir() else []:
+        h.update(f.name.encode())
+        h.update(f.read_bytes())
     cohort = cohort_path()
     h.update(str(cohort).encode())
     if cohort.exists():

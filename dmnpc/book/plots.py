@@ -26,7 +26,7 @@ from dmnpc.stats.nomogram import Nomogram
 from dmnpc.stats.roc import CutResult
 
 __all__ = ["PALETTE", "DISPLAY_WIDTH_IN", "MIN_DISPLAY_PT", "readable_pt", "panel_title", "set_style", "plot_km", "plot_forest", "plot_roc", "plot_td_roc", "plot_calibration",
-           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_partial_effect", "plot_cv_curve", "plot_instability", "plot_love", "keep_text_readable",
+           "plot_nomogram", "plot_flow", "plot_cut_distribution", "plot_decision_curve", "plot_smooth_calibration", "plot_partial_effect", "plot_cv_curve", "plot_instability", "plot_love", "keep_text_readable",
            "not_estimable", "plot_pattern_rates"]
 
 #: Colour-blind-safe palette (Okabe & Ito 2008), in the order the book uses it.
@@ -618,7 +618,8 @@ def plot_cut_distribution(thresholds: Sequence[float] | pd.Series, cut: float, a
     return ax
 
 
-def plot_decision_curve(curves: pd.DataFrame, ax=None, title: str | None = None):
+def plot_decision_curve(curves: pd.DataFrame, ax=None, title: str | None = None,
+                        xlabel: str = "Threshold probability of death (%)", mark: float | None = None):
     """Decision curves: net benefit against threshold probability, one line per strategy.
 
     Parameters
@@ -628,6 +629,10 @@ def plot_decision_curve(curves: pd.DataFrame, ax=None, title: str | None = None)
         :func:`dmnpc.paper.appraisal.dca_frame` for one horizon); NaN net benefits are gaps.
     ax : matplotlib.axes.Axes, optional
     title : str, optional
+    xlabel : str
+        The x axis' label (what the threshold is a probability of).
+    mark : float, optional
+        A threshold probability (0-1) to mark with a dotted vertical line.
 
     Returns
     -------
@@ -648,10 +653,65 @@ def plot_decision_curve(curves: pd.DataFrame, ax=None, title: str | None = None)
                  palette=list(PALETTE[: d["strategy"].nunique()]), linewidth=1.8)
     ymax = float(np.nanmax(d["net_benefit"])) if np.isfinite(d["net_benefit"]).any() else 0.1
     ax.set_ylim(-0.05 * max(ymax, 0.05), 1.15 * max(ymax, 0.05))  # treat-all falls far below 0: cut it off
-    ax.set_xlabel("Threshold probability of death (%)", fontsize=fs)
+    if mark is not None:
+        ax.axvline(100 * float(mark), color="0.5", lw=0.9, ls=":")
+    ax.set_xlabel(xlabel, fontsize=fs)
     ax.set_ylabel("Net benefit", fontsize=fs)
     ax.tick_params(labelsize=fs)
     ax.legend(frameon=False, fontsize=fs, title=None)
+    if title:
+        panel_title(ax, title)
+    return ax
+
+
+def plot_smooth_calibration(cal: SmoothCalibration, ax=None, title: str | None = None,
+                            label: str = "Smooth calibration curve", what: str = "risk",
+                            color: str = PALETTE[0]):
+    """A smooth calibration curve on the risk scale with the distribution of the predictions.
+
+    The curve of :func:`dmnpc.stats.calibration.calibration_smooth` (observed against predicted
+    risk at its horizon), the diagonal of perfect calibration, and a histogram of the predicted
+    risks along the bottom (so the reader sees where the curve rests on patients). Text is sized
+    by :func:`readable_pt`.
+
+    Parameters
+    ----------
+    cal : SmoothCalibration
+    ax : matplotlib.axes.Axes, optional
+    title : str, optional
+    label : str
+        Legend label of the curve.
+    what : str
+        What the risk is of, for the axis labels ("risk" or e.g. "5-year risk of recurrence or death").
+    color : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    References
+    ----------
+    Austin PC, Harrell FE Jr, van Klaveren D. Graphical calibration curves and the integrated
+    calibration index (ICI) for survival models. Stat Med 2020;39:2714-2742.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    fs = readable_pt(ax.figure, 10)
+    c = cal.curve
+    x, y = c["predicted_risk"].to_numpy(), c["observed_risk"].to_numpy()
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", lw=1, label="Perfect calibration")
+    ax.plot(x, y, "-", color=color, lw=2, label=label)
+    counts, edges = np.histogram(x, bins=np.linspace(0, 1, 51))
+    if counts.max() > 0:
+        ax.bar(edges[:-1], 0.12 * counts / counts.max(), width=np.diff(edges), align="edge", color=color,
+               alpha=0.3, lw=0, label="Predicted risks (histogram)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.set_xlabel(f"Predicted {what}", fontsize=fs)
+    ax.set_ylabel(f"Observed {what}", fontsize=fs)
+    ax.tick_params(labelsize=fs)
+    ax.legend(loc="upper left", frameon=False, fontsize=fs)
     if title:
         panel_title(ax, title)
     return ax

@@ -13,20 +13,19 @@ of columns declared ``nullable`` (LDH), and they stay missing.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import difflib
 import io
 import os
 import re
-import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from dmnpc.stats._io import write_atomic  # re-exported: the results JSON is written through it
 
 __all__ = [
     "Column",
@@ -763,48 +762,6 @@ def load_cohort(path: str | os.PathLike | None = None, *, sheet: str | None = No
         check_analysable(df, label)
     df.attrs.update(source=str(p), sheet=raw.attrs["sheet"], synthetic=p == DEFAULT_COHORT.resolve())
     return df
-
-
-def write_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` so that a failed or interrupted write leaves ``path`` as it was.
-
-    The text goes to a temporary file in the same folder, which then replaces
-    ``path`` in one step (:func:`os.replace`); on any failure the temporary file
-    is removed and the error raised. A new file gets the usual permissions
-    (``0o666`` less the umask), a replaced one keeps its own. A symbolic link is
-    followed (the link stays); a path that is not a regular file (a device or a
-    pipe, such as ``/dev/stdout``) is written to directly.
-
-    Raises
-    ------
-    OSError
-        When the folder cannot be written or the replacement fails.
-    """
-    p = Path(path)
-    try:
-        st = p.stat()
-        if not stat.S_ISREG(st.st_mode):   # a device or a pipe (/dev/null, /dev/stdout): never replace it
-            with open(p, "w", encoding="utf-8") as f:
-                f.write(text)
-            return
-        mode = st.st_mode & 0o7777
-        p = p.resolve()                    # through a symbolic link: the link stays, its target is replaced
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, p)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def data_dictionary() -> pd.DataFrame:

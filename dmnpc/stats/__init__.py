@@ -29,4 +29,5 @@ enforces it). Modules are named by topic:
 ``simulate``        replicate runner: SeedSequence-spawned seeds, serial / joblib / Dask, progress bar;
                     Clopper-Pearson interval of a Monte Carlo rate
 ``_validate``       the one input checker every module uses
+``_io``             the one atomic file writer (results JSONs of the paper, the public case and the CLI)
 """

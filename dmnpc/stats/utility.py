@@ -6,7 +6,8 @@
 * :func:`brier_score` -- the IPCW Brier score, its null model and the index of prediction
   accuracy, equal to ``riskRegression::Score(..., metrics = "brier", summary = "ipa",
   cens.model = "km")``;
-* :func:`observed_expected` -- the observed/expected ratio at the horizon (STRATOS TG6).
+* :func:`observed_expected` -- the observed/expected ratio at the horizon with its Poisson interval
+  (STRATOS TG6).
 
 Every function takes ``time, event`` first, then the predictions at ``horizon``: predicted
 *risk* ``1 - S(t | x)`` for the net benefit (the decision compares a risk with a threshold
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from dmnpc.stats._validate import check_horizon, check_probability, check_time_event
+from dmnpc.stats._validate import check_horizon, check_probability, check_time_event, z_value
 from dmnpc.stats.km import censoring_km, censoring_survival, kaplan_meier, survival_at
 
 __all__ = [
@@ -249,12 +250,21 @@ class ObservedExpected:
     ratio : float
         ``observed / expected`` (1 is calibrated in the large; above 1 the model
         under-predicts); ``nan`` when ``expected`` is 0.
+    events : int
+        Events at or before ``horizon`` (``summary(survfit, times = horizon)$n.event``).
+    lower, upper : float
+        95% interval ``ratio * exp(-/+ 1.96 sqrt(1 / events))``, treating the number of
+        events as Poisson (the interval of McLernon et al. 2023); ``nan`` without events or
+        without a ratio.
     """
 
     horizon: float
     observed: float
     expected: float
     ratio: float
+    events: int = 0
+    lower: float = float("nan")
+    upper: float = float("nan")
 
 
 def observed_expected(time, event, surv, horizon: float) -> ObservedExpected:
@@ -272,6 +282,9 @@ def observed_expected(time, event, surv, horizon: float) -> ObservedExpected:
     Returns
     -------
     ObservedExpected
+        With the 95% interval ``O/E * exp(-/+ 1.96 sqrt(1/O))``, ``O`` the number of events by
+        ``horizon``: the Poisson approximation the STRATOS TG6 case study prints (checked against
+        its R code redone in ``tests/reference/ref_external.R``).
 
     Raises
     ------
@@ -281,6 +294,8 @@ def observed_expected(time, event, surv, horizon: float) -> ObservedExpected:
 
     References
     ----------
+    Debray TPA, Damen JAAG, Snell KIE, et al. A guide to systematic review and meta-analysis of
+    prediction model performance. BMJ 2017;356:i6460.
     McLernon DJ, Giardiello D, Van Calster B, Wynants L, van Geloven N, van Smeden M,
     Therneau T, Steyerberg EW. Assessing performance and clinical usefulness in prediction
     models with survival outcomes: practical guidance for Cox proportional hazards models.
@@ -295,4 +310,10 @@ def observed_expected(time, event, surv, horizon: float) -> ObservedExpected:
     observed = 1.0 - _km_survival(t, e, h, extend=False)
     expected = float(np.mean(1.0 - s))
     ratio = observed / expected if expected > 0 else float("nan")
-    return ObservedExpected(horizon=h, observed=observed, expected=expected, ratio=ratio)
+    events = int(np.sum((t <= h) & (e == 1)))
+    lower = upper = float("nan")
+    if events > 0 and ratio > 0 and np.isfinite(ratio):
+        half = z_value(0.95) * np.sqrt(1.0 / events)
+        lower, upper = float(ratio * np.exp(-half)), float(ratio * np.exp(half))
+    return ObservedExpected(horizon=h, observed=observed, expected=expected, ratio=ratio, events=events,
+                            lower=lower, upper=upper)

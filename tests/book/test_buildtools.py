@@ -34,3 +34,14 @@ def test_fingerprint_depends_on_the_chosen_cohort(tmp_path, monkeypatch):
     fa = buildtools.fingerprint(tmp_path)
     monkeypatch.setenv("DMNPC_DATA", str(b))
     assert buildtools.fingerprint(tmp_path) != fa            # same bytes, another file: still re-run
+
+
+def test_fingerprint_depends_on_the_public_case_data(tmp_path, monkeypatch):
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "gbsg.csv").write_text("pid,size\n1,18\n")
+    monkeypatch.setattr(buildtools, "PUBLIC_DIR", public)
+    before = buildtools.fingerprint(tmp_path)
+    assert buildtools.fingerprint(tmp_path) == before
+    (public / "gbsg.csv").write_text("pid,size\n1,19\n")
+    assert buildtools.fingerprint(tmp_path) != before         # the external-validation chapter re-runs

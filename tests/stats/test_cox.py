@@ -336,3 +336,20 @@ def test_stratified_fit_matches_coxph_strata():
     # one stratum is the unstratified model
     one = fit_cox(g["rfstime"], g["status"], g[ref["terms"]], strata=np.zeros(len(g)))
     _close(one.coef, fit_cox(g["rfstime"], g["status"], g[ref["terms"]]).coef, rtol=1e-9)
+
+
+def test_identical_patients_get_bit_identical_linear_predictors():
+    """Ties of the score survive: a BLAS product rounded some repeated rows differently (gbsg, 5 terms)."""
+    from dmnpc.stats.splines import rcs_basis
+
+    nodes = rcs_basis(np.minimum(GBSG["nodes"].to_numpy(float), 19), [0.0, 1.0, 9.0])
+    X = pd.DataFrame({"s1": ((GBSG["size"] > 20) & (GBSG["size"] <= 50)).astype(float),
+                      "s2": (GBSG["size"] > 50).astype(float), "n": nodes[:, 0], "n1": nodes[:, 1],
+                      "g3": (GBSG["grade"] == 3).astype(float)})
+    fit = fit_cox(GBSG["rfstime"], GBSG["status"], X)
+    for centered in (True, False):
+        lp = fit.linear_predictor(X, centered=centered)
+        per_pattern = pd.Series(lp).groupby(pd.Series([tuple(r) for r in X.to_numpy()])).nunique()
+        assert (per_pattern == 1).all()
+        np.testing.assert_allclose(lp, (X.to_numpy() - (fit.means if centered else 0)) @ fit.coef, rtol=0,
+                                   atol=1e-12)

@@ -203,6 +203,19 @@ def test_observed_expected_by_hand():
     assert calibrated.ratio == pytest.approx(1.0, rel=1e-12)
 
 
+def test_observed_expected_interval_by_hand():
+    # log(O/E) +/- 1.96 sqrt(1/O), O = events at or before the horizon (McLernon et al. 2023);
+    # the case study's numbers are pinned in tests/cases/test_stratos.py
+    got = U.observed_expected(TIME, EVENT, 1 - RISK, 5.0)
+    o = int(np.sum((TIME <= 5.0) & (EVENT == 1)))
+    assert got.events == o
+    half = 1.959963984540054 * np.sqrt(1 / o)
+    assert got.lower == pytest.approx(got.ratio * np.exp(-half), rel=1e-12)
+    assert got.upper == pytest.approx(got.ratio * np.exp(half), rel=1e-12)
+    none = U.observed_expected(TIME, np.zeros_like(EVENT), 1 - RISK, 5.0)
+    assert none.events == 0 and np.isnan(none.lower) and np.isnan(none.upper)
+
+
 # ---------------------------------------------------------------- errors (the one checker's wording)
 @pytest.mark.parametrize("thresholds", [0.0, 1.0, [0.1, 1.2], [-0.1], [0.2, np.nan], []])
 def test_thresholds_outside_zero_one(thresholds):
