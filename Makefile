@@ -32,6 +32,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	$(BIN)/python -m dmnpc report --out _build/html/results.json
 	$(BIN)/python -m dmnpc external --out _build/html/external_validation.json
+	$(BIN)/python -m dmnpc.book.buildtools notebooks _build/html/notebooks
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest

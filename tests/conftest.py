@@ -150,6 +150,10 @@ def build_book(cohort: Path, tmp: Path) -> Path:
     ext = subprocess.run([sys.executable, "-m", "dmnpc", "external", "--out", str(html / "external_validation.json")],
                          env=env, capture_output=True, text=True, cwd=ROOT)
     assert ext.returncode == 0, ext.stderr
+    # as `make book`: every chapter as a notebook, linked under each chapter's title
+    nbs = subprocess.run([sys.executable, "-m", "dmnpc.book.buildtools", "notebooks", str(html / "notebooks"),
+                          "--root", str(ROOT)], capture_output=True, text=True, cwd=ROOT)
+    assert nbs.returncode == 0, nbs.stderr
     return html
 
 

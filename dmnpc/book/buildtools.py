@@ -89,6 +89,42 @@ def prepare(root: str | Path = ".", build_dir: str | Path | None = None) -> bool
     return dropped
 
 
+def write_notebooks(root: str | Path, out: str | Path) -> list[Path]:
+    """Write every chapter of ``book/`` as a Jupyter notebook (``.ipynb``, without outputs) into ``out``.
+
+    The chapters are MyST Markdown notebooks; readers who want to run one on their own machine
+    download it from the page (the banner links ``../notebooks/<chapter>.ipynb``). The notebooks
+    carry only the chapter's text and code: no output, so no number of any cohort. Each file is
+    written atomically.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The notebooks written.
+    """
+    import nbformat
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    from dmnpc.stats._io import write_atomic
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for md in sorted((Path(root) / "book").glob("*.md")):
+        text = md.read_text()
+        if not text.startswith("---") or "kernelspec" not in text.split("---", 2)[1]:
+            continue  # a plain page (references), not a notebook
+        nb = read_myst_markdown_notebook(text)
+        nb.metadata["dmnpc"] = {"source": f"book/{md.name}",
+                                "run": "pip install the dmnpc package (see README), then run the cells; "
+                                       "DMNPC_DATA=file selects the cohort"}
+        nbformat.validate(nb)
+        target = out / f"{md.stem}.ipynb"
+        write_atomic(target, nbformat.writes(nb) + "\n")
+        written.append(target)
+    return written
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Options of the prepare command (shared by ``python -m dmnpc prepare`` and :func:`main`)."""
     p.add_argument("root", nargs="?", default=".", help="repository root (default: .)")
@@ -107,7 +143,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dmnpc.book.buildtools")
     sub = parser.add_subparsers(dest="cmd", required=True)
     add_arguments(sub.add_parser("prepare", help=PREPARE_HELP))
-    return run(parser.parse_args(argv))
+    nb = sub.add_parser("notebooks", help="write every chapter as a .ipynb notebook (no outputs)")
+    nb.add_argument("out", help="output folder, e.g. _build/html/notebooks")
+    nb.add_argument("--root", default=".", help="repository root (default: .)")
+    args = parser.parse_args(argv)
+    if args.cmd == "notebooks":
+        n = len(write_notebooks(args.root, args.out))
+        print(f"wrote {n} notebooks to {args.out}", file=sys.stderr)
+        return 0
+    return run(args)
 
 
 if __name__ == "__main__":

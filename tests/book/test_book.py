@@ -77,3 +77,24 @@ def test_every_chapter_builds_when_the_model_cannot_be_fitted(built_no_model):
         assert "not estimable" in page.lower() and reason in page, chapter
     assert "The nomogram cannot be estimated" in _text(built_no_model, "nomogram")
     assert "The risk stratification cannot be estimated" in _text(built_no_model, "risk")
+
+
+def test_every_chapter_downloads_as_a_notebook_that_runs(built):
+    """Each chapter links its .ipynb; the notebooks have no outputs (no data) and one runs on its own."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    html, markers = built
+    for f in toc_files():
+        if f == "book/references":
+            continue
+        name = f.split("/")[-1]
+        page = (html / f"{f}.html").read_text()
+        assert f'href="../notebooks/{name}.ipynb"' in page, f"{f} does not link its notebook"
+        nb = nbformat.read(html / "notebooks" / f"{name}.ipynb", as_version=4)
+        nbformat.validate(nb)
+        assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"), name
+    nb = nbformat.read(html / "notebooks" / "cohort.ipynb", as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(html)}}).execute()
+    out = "".join(str(o) for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "Traceback" not in out and "Error" not in out
