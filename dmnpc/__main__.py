@@ -99,22 +99,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "simulate":
         return _simulate(args)
 
-    from dmnpc.paper.contract import CohortError, cohort_path, load_cohort, write_atomic
+    from dmnpc.paper.contract import write_atomic
 
-    out = None
-    if args.cmd == "report" and args.out != "-":
-        out = Path(args.out).expanduser()
-        problem = output_problem(out, cohort_path(args.data))
-        if problem:
-            print(f"{args.out}: {problem}", file=sys.stderr)
-            return 2
-    try:
-        df = load_cohort(args.data, sheet=args.sheet)
-    except CohortError as err:
-        print(err, file=sys.stderr)
-        return 2
-    for warning in df.attrs.get("warnings", []):
-        print(f"warning: {df.attrs['source']}: {warning}", file=sys.stderr)
+    loaded = _output_and_cohort(args, check_out=args.cmd == "report")
+    if isinstance(loaded, int):
+        return loaded
+    out, df = loaded
 
     from dmnpc.paper import report
 
@@ -184,24 +174,16 @@ def _plain(x):
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from dmnpc.paper.contract import CohortError, cohort_path, load_cohort, write_atomic
+    from dmnpc.paper.contract import write_atomic
 
     problem = _simulate_problem(args)
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    out = None
-    if args.out != "-":
-        out = Path(args.out).expanduser()
-        problem = output_problem(out, cohort_path(args.data))
-        if problem:
-            print(f"{args.out}: {problem}", file=sys.stderr)
-            return 2
-    try:
-        df = load_cohort(args.data, sheet=args.sheet)
-    except CohortError as err:
-        print(err, file=sys.stderr)
-        return 2
+    loaded = _output_and_cohort(args, check_out=True, warn=False)
+    if isinstance(loaded, int):
+        return loaded
+    out, df = loaded
     from dmnpc.paper import simulation
 
     try:
@@ -235,6 +217,32 @@ def _simulate(args: argparse.Namespace) -> int:
         return 2
     print(f"wrote {args.out}: {line}", file=sys.stderr)
     return 0
+
+
+def _output_and_cohort(args: argparse.Namespace, check_out: bool, warn: bool = True):
+    """``(out, cohort)`` for a command that reads a cohort and may write ``--out``; or an exit status 2.
+
+    The output path is checked before the cohort is read (a bad path costs nothing), and every
+    problem is one message on standard error.
+    """
+    from dmnpc.paper.contract import CohortError, cohort_path, load_cohort
+
+    out = None
+    if check_out and args.out != "-":
+        out = Path(args.out).expanduser()
+        problem = output_problem(out, cohort_path(args.data))
+        if problem:
+            print(f"{args.out}: {problem}", file=sys.stderr)
+            return 2
+    try:
+        df = load_cohort(args.data, sheet=args.sheet)
+    except CohortError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if warn:
+        for warning in df.attrs.get("warnings", []):
+            print(f"warning: {df.attrs['source']}: {warning}", file=sys.stderr)
+    return out, df
 
 
 def output_problem(out: Path, *inputs: Path, example: str = "results.json") -> str | None:
