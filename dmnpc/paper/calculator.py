@@ -33,6 +33,7 @@ import pandas as pd
 
 from dmnpc.paper import analysis, contract
 from dmnpc.stats import survfit as _survfit
+from dmnpc.stats._validate import z_value
 from dmnpc.paper.variables import HORIZONS, OS_TERMS, PAPER_LEVEL_LABELS, PAPER_TERM_LABELS, design_matrix
 
 __all__ = ["FORMAT", "INPUTS", "PatientError", "check_patient", "model_document", "predict", "Calculator",
@@ -290,8 +291,8 @@ class Calculator:
                                  for s, p in zip(ticks.loc[ticks["time"] == t, "survival"],
                                                  ticks.loc[ticks["time"] == t, "total_points"])]}
                       for t, lab in zip(self.nom.times, self.nom.time_labels)],
-            "survfit": {"conf_level": CONF_LEVEL, "conf_type": "log", "coef": [float(v) for v in self.basis.coef],
-                        "means": [float(v) for v in self.basis.means],
+            "survfit": {"conf_level": CONF_LEVEL, "z": z_value(CONF_LEVEL), "conf_type": "log",
+                        "coef": [float(v) for v in self.basis.coef], "means": [float(v) for v in self.basis.means],
                         "vcov": [[float(v) for v in row] for row in self.basis.vcov],
                         "time_tolerance": _survfit.TIME_TOL,
                         **self.basis.to_dict()},
@@ -299,8 +300,8 @@ class Calculator:
             "formula": ("points: each term's level points, summed; lp = sum_j coef_j (x_j - mean_j); at time t "
                         "take the last event time <= t (+1e-6): H0, varhaz, xbar (zeros before the first); "
                         "H = H0 exp(lp); d = H0 (x - mean) - xbar; se = exp(lp) sqrt(varhaz + d' vcov d); "
-                        "S = exp(-H), CI = S exp(-/+ z se) with z the normal quantile of conf_level, upper "
-                        "capped at 1 (survival::survfit.coxph, conf.type = 'log', Efron ctype = 2)"),
+                        "S = exp(-H), CI = S exp(-/+ z se), upper capped at 1 (survival::survfit.coxph, "
+                        "conf.type = 'log', Efron ctype = 2)"),
         }
 
 
