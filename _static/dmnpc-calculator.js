@@ -17,6 +17,7 @@
 
   var INPUTS = ["age", "ebv_dna", "met_lesions", "chemo_cycles", "immuno_cycles"];
   var NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+  var GROUPED = /^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$/;     // 120,000 as the hints print it
   var SVGNS = "http://www.w3.org/2000/svg";
 
   // ------------------------------------------------------------------ numbers as Python prints them
@@ -58,6 +59,7 @@
     if (typeof v === "number") return isFinite(v) ? v : null;
     if (typeof v !== "string") return null;
     var t = v.trim();
+    if (GROUPED.test(t)) t = t.replace(/,/g, "");
     if (!NUMBER.test(t)) return null;
     var x = Number(t);
     return isFinite(x) ? x : null;
@@ -331,8 +333,9 @@
     var touched = {};
     var form = el("form", {className: "dmnpc-calc-form", novalidate: "novalidate", "aria-describedby": "dmnpc-calc-intro"});
     form.addEventListener("submit", function (e) { e.preventDefault(); update(true); });
+    var cohort = model.cohort.synthetic ? model.cohort.name : "cohort file " + model.cohort.name;
     var intro = el("p", {id: "dmnpc-calc-intro", className: "dmnpc-calc-note"}, [
-      "Model fitted on the " + model.cohort.name + " (n = " + model.cohort.n + ", " + model.cohort.events +
+      "Model fitted on the " + cohort + " (n = " + model.cohort.n + ", " + model.cohort.events +
       " deaths). Enter all five values; the prediction appears as you type."]);
     container.appendChild(intro);
     if (model.cohort.synthetic) {

@@ -102,7 +102,7 @@ def _fmt(v: float) -> str:
 
 
 def _number(v: Any) -> float | None:
-    """A finite number from a JSON value or text (plain decimal notation), else None."""
+    """A finite number from a JSON value or text (decimal notation, thousands may be grouped by commas), else None."""
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, (int, float)):
@@ -110,6 +110,8 @@ def _number(v: Any) -> float | None:
     if isinstance(v, str):
         import re
         t = v.strip()
+        if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", t):   # 120,000 as the page's hints print it
+            t = t.replace(",", "")
         if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", t):
             return None
         x = float(t)

@@ -230,6 +230,7 @@ BAD = [  # field, typed text, message expected next to the field
     ("ebv_dna", "", "Enter the EBV DNA (copies/mL)."),
     ("ebv_dna", "-100", "The EBV DNA cannot be negative."),
     ("ebv_dna", "12 000", "The EBV DNA must be a number of copies/mL."),
+    ("ebv_dna", "12,00", "The EBV DNA must be a number of copies/mL."),
     ("chemo_cycles", "4.5", "The cycles of chemotherapy must be a whole number of cycles."),
     ("chemo_cycles", "0", "The cycles of chemotherapy must be at least 1"),
     ("chemo_cycles", "abc", "The cycles of chemotherapy must be a number of cycles."),
@@ -262,6 +263,11 @@ def check_bad_inputs(page) -> None:
     shown = read_display(page)
     assert shown is not None and len(shown["warnings"]) == 3
     assert all("outside the range of the development data" in w for w in shown["warnings"])
+    # EBV DNA with thousands grouped as the hints print them reads as the plain number
+    type_patient(page, GOOD)
+    plain = read_display(page)
+    page.fill("#dmnpc-in-ebv_dna", "120,000")
+    assert read_display(page) == plain
     # no lesion level chosen yet: no result, the prompt, and no error shouted at an untouched field
     page.locator("button", has_text="Clear").click()
     for name in ("age", "ebv_dna", "chemo_cycles", "immuno_cycles"):

@@ -135,6 +135,8 @@ BAD = [
     ({"age": 130}, "age", "at most 120"),
     ({"ebv_dna": -5}, "ebv_dna", "cannot be negative"),
     ({"ebv_dna": "1e"}, "ebv_dna", "must be a number"),
+    ({"ebv_dna": "12,00"}, "ebv_dna", "must be a number"),
+    ({"ebv_dna": "120.000,5"}, "ebv_dna", "must be a number"),
     ({"ebv_dna": float("inf")}, "ebv_dna", "must be a number"),
     ({"met_lesions": "several"}, "met_lesions", "'single' or 'multiple'"),
     ({"met_lesions": ""}, "met_lesions", "Choose single or multiple"),
@@ -163,6 +165,7 @@ def test_values_outside_the_data_warn_but_predict(calc):
     assert not c.predict(GOOD)["warnings"]
     # numbers given as text are read as the page reads them
     assert c.predict({**GOOD, "age": "56", "ebv_dna": "1.2e5"}) == c.predict(GOOD)
+    assert c.predict({**GOOD, "ebv_dna": "120,000"}) == c.predict(GOOD)
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
