@@ -102,7 +102,8 @@
         var obs = spec.observed;
         if (!(obs.min <= x && x <= obs.max)) {
           var u = unit ? " " + unit : "";
-          warnings.push(spec.label + ": " + fmt(x) + u + " is outside the range of the development data (" +
+          var vu = unit === "cycles" ? "" : u;       // "1 is outside ... (2 to 32 cycles)", not "1 cycles"
+          warnings.push(spec.label + ": " + fmt(x) + vu + " is outside the range of the development data (" +
             fmt(obs.min) + " to " + fmt(obs.max) + u + "); the prediction is an extrapolation.");
         }
       }
@@ -206,7 +207,7 @@
   }
 
   // ------------------------------------------------------------------ the nomogram drawing
-  var W = 400, X0 = 14, X1 = 386, ROW = 50;
+  var W = 360, X0 = 12, X1 = 348, ROW = 50;
 
   function drawNomogram(model) {
     var maxPts = model.points.max_points;
@@ -255,7 +256,9 @@
     model.terms.forEach(function (t) {
       y += ROW;
       var vals = t.levels.map(function (l) { return l.points; });
-      var texts = axis(y, t.label, vals, t.levels.map(function (l) { return l.label; }), xPts);
+      // the paper's axis title, or the input's shorter name when it would run into the points shown at the right
+      var title = t.label.length <= 24 ? t.label : inputSpec(model, t.rule.input).label;
+      var texts = axis(y, title, vals, t.levels.map(function (l) { return l.label; }), xPts);
       marks.labels.push(texts);
       var m = svg("circle", {cx: X0, cy: y + 26, r: 6.5, "class": "dmnpc-nomo-mark", visibility: "hidden"});
       root.appendChild(m);
@@ -296,10 +299,10 @@
         marks.labels[j].forEach(function (t, i) {
           if (t) t.setAttribute("class", "dmnpc-nomo-tick" + (on && i === x[j] ? " dmnpc-nomo-chosen" : ""));
         });
-        marks.rowPts[j].textContent = on ? pts(pred.points[model.terms[j].name]) + " points" : "";
+        marks.rowPts[j].textContent = on ? pts(pred.points[model.terms[j].name]) + " pts" : "";
       });
       [marks.total, marks.guide].forEach(function (m) { m.setAttribute("visibility", on ? "visible" : "hidden"); });
-      marks.totalText.textContent = on ? pts(pred.total_points) + " points" : "";
+      marks.totalText.textContent = on ? pts(pred.total_points) + " pts" : "";
       if (on) {
         var tx = xTot(Math.min(pred.total_points, tpMax));
         marks.total.setAttribute("cx", tx);

@@ -178,7 +178,8 @@ def check_patient(patient: Mapping[str, Any], ranges: Mapping[str, Mapping[str, 
             obs = (ranges or {}).get(name, {}).get("observed")
             if obs and not (obs["min"] <= x <= obs["max"]):
                 u = f" {unit}" if unit else ""
-                warnings.append(f"{label}: {_fmt(x)}{u} is outside the range of the development data "
+                vu = "" if unit == "cycles" else u   # "1 is outside ... (2 to 32 cycles)", not "1 cycles"
+                warnings.append(f"{label}: {_fmt(x)}{vu} is outside the range of the development data "
                                 f"({_fmt(obs['min'])} to {_fmt(obs['max'])}{u}); the prediction is an extrapolation.")
     if problems:
         raise PatientError(problems)

@@ -323,6 +323,19 @@ def test_works_from_file_with_the_network_off(browser, built, record):
     check_offline(browser, html, cohort_of(html), "twin", record)
 
 
+def overlapping_texts(page) -> list[str]:
+    """Pairs of texts of the calculator's nomogram drawing whose boxes overlap."""
+    return page.evaluate("""() => {
+      const texts = Array.from(document.querySelectorAll('svg.dmnpc-nomogram text')).filter(t => t.textContent);
+      const out = [];
+      for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i].getBBox(), b = texts[j].getBBox();
+        if (a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height)
+          out.push(texts[i].textContent + " / " + texts[j].textContent);
+      }
+      return out; }""")
+
+
 def check_accessibility(browser, html: Path, record: Path) -> list:
     axe_mod = pytest.importorskip("axe_playwright_python.sync_playwright")
     httpd, base = serve(html)
@@ -351,6 +364,7 @@ def check_accessibility(browser, html: Path, record: Path) -> list:
         status = page.locator("#dmnpc-calc-status")
         assert status.get_attribute("aria-live") == "polite"
         page.wait_for_function("() => document.getElementById('dmnpc-calc-status').textContent.includes('Total points')")
+        assert not overlapping_texts(page)
         # axe-core on the whole chapter: with a result, and with an error on screen
         found = []
         for state in ("result", "error"):
@@ -371,6 +385,7 @@ def check_accessibility(browser, html: Path, record: Path) -> list:
         wide = page.evaluate("""() => [document.documentElement.scrollWidth, document.documentElement.clientWidth,
             document.getElementById('dmnpc-calculator').getBoundingClientRect().right]""")
         assert wide[0] <= wide[1] + 1 and wide[2] <= wide[1] + 1, wide
+        assert not overlapping_texts(page)
         page.locator("#dmnpc-calculator").screenshot(path=str(record / "calculator-phone.png"))
         ctx.close()
     finally:
