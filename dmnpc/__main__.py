@@ -44,7 +44,8 @@ def _parser() -> argparse.ArgumentParser:
     for p in (rep, fid):
         p.add_argument("--data", default=None, help=_DATA_HELP)
         p.add_argument("--sheet", default=None, metavar="NAME", help=_SHEET_HELP)
-    pre = sub.add_parser("predict", help="one patient's predicted OS from the nomogram model (as the book's calculator)")
+    pre = sub.add_parser("predict", help="one patient's predicted OS from the nomogram model "
+                                         "(the book's calculator)")
     pre.add_argument("--patient", required=True, metavar="JSON",
                      help='the patient as a JSON object, e.g. \'{"age": 56, "ebv_dna": 120000, "met_lesions": '
                           '"multiple", "chemo_cycles": 4, "immuno_cycles": 10}\', or a file holding one')

@@ -168,7 +168,7 @@ def agreement(page, calc: calculator.Calculator, r_cohort: str, patients: list[d
         api = page_predict(page, patient)
         py = calc.predict(patient)
         assert shown["risk_group"] == api["risk_group"] == py["risk_group"], patient
-        assert shown["warnings"] == api["warnings"] == py["warnings"], (patient, shown["warnings"], api["warnings"], py["warnings"])
+        assert shown["warnings"] == api["warnings"] == py["warnings"], (patient, shown["warnings"], py["warnings"])
         pat = pattern_of(patient, {k: float(getattr(calc.cutoffs, k)) for k in
                                    ("age", "ebv_dna", "chemo_cycles", "immuno_cycles")})
         ref = REF["cohorts"][r_cohort]
