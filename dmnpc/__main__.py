@@ -1,8 +1,11 @@
-"""Command line: ``python -m dmnpc report | fidelity | twin | prepare | simulate | external``.
+"""Command line: ``python -m dmnpc report | fidelity | predict | twin | prepare | simulate | external``.
 
 ``report`` runs the whole analysis without building the book and writes its
 numbers as JSON (a public interface: keys are added, never renamed).
 ``fidelity`` lists every published number beside the cohort's value.
+``predict`` prints one patient's prediction from the cohort's OS nomogram model as JSON, the numbers
+the book's calculator shows (:mod:`dmnpc.paper.calculator`); ``--model-out`` also writes the model
+document the calculator reads.
 ``twin`` regenerates the synthetic twin cohort (as ``python -m dmnpc.paper.twin``).
 ``prepare`` drops jupyter-book's execution cache when its inputs changed (as
 ``python -m dmnpc.book.buildtools prepare``; the Makefile runs it before every build).
@@ -43,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     for p in (rep, fid):
         p.add_argument("--data", default=None, help=_DATA_HELP)
         p.add_argument("--sheet", default=None, metavar="NAME", help=_SHEET_HELP)
+    pre = sub.add_parser("predict", help="one patient's predicted OS from the nomogram model "
+                                         "(the book's calculator)")
+    pre.add_argument("--patient", required=True, metavar="JSON",
+                     help='the patient as a JSON object, e.g. \'{"age": 56, "ebv_dna": 120000, "met_lesions": '
+                          '"multiple", "chemo_cycles": 4, "immuno_cycles": 10}\', or a file holding one')
+    pre.add_argument("--model-out", default=None, metavar="PATH",
+                     help="also write the calculator's model document (JSON) to PATH")
+    pre.add_argument("--data", default=None, help=_DATA_HELP)
+    pre.add_argument("--sheet", default=None, metavar="NAME", help=_SHEET_HELP)
     twin.add_arguments(sub.add_parser("twin", help="generate the synthetic twin cohort"))
     buildtools.add_arguments(sub.add_parser("prepare", help=buildtools.PREPARE_HELP))
     _simulate_arguments(sub.add_parser("simulate", help="how often the paper's LRRT pattern appears by chance "
@@ -98,10 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         return buildtools.run(args)
     if args.cmd == "simulate":
         return _simulate(args)
+    if args.cmd == "predict":
+        return _predict(args)
 
     from dmnpc.paper.contract import write_atomic
 
-    loaded = _output_and_cohort(args, check_out=args.cmd == "report")
+    loaded = _output_and_cohort(args, args.out if args.cmd == "report" else None)
     if isinstance(loaded, int):
         return loaded
     out, df = loaded
@@ -180,7 +194,7 @@ def _simulate(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    loaded = _output_and_cohort(args, check_out=True, warn=False)
+    loaded = _output_and_cohort(args, args.out, warn=False)
     if isinstance(loaded, int):
         return loaded
     out, df = loaded
@@ -219,20 +233,21 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _output_and_cohort(args: argparse.Namespace, check_out: bool, warn: bool = True):
-    """``(out, cohort)`` for a command that reads a cohort and may write ``--out``; or an exit status 2.
+def _output_and_cohort(args: argparse.Namespace, out_arg: str | None, warn: bool = True):
+    """``(out, cohort)`` for a command that reads a cohort and may write a file; or an exit status 2.
 
-    The output path is checked before the cohort is read (a bad path costs nothing), and every
-    problem is one message on standard error.
+    ``out_arg`` is the output path as given (``None`` or ``-``: nothing written). It is checked
+    before the cohort is read (a bad path costs nothing), and every problem is one message on
+    standard error.
     """
     from dmnpc.paper.contract import CohortError, cohort_path, load_cohort
 
     out = None
-    if check_out and args.out != "-":
-        out = Path(args.out).expanduser()
+    if out_arg and out_arg != "-":
+        out = Path(out_arg).expanduser()
         problem = output_problem(out, cohort_path(args.data))
         if problem:
-            print(f"{args.out}: {problem}", file=sys.stderr)
+            print(f"{out_arg}: {problem}", file=sys.stderr)
             return 2
     try:
         df = load_cohort(args.data, sheet=args.sheet)
@@ -243,6 +258,64 @@ def _output_and_cohort(args: argparse.Namespace, check_out: bool, warn: bool = T
         for warning in df.attrs.get("warnings", []):
             print(f"warning: {df.attrs['source']}: {warning}", file=sys.stderr)
     return out, df
+
+
+def _patient_arg(text: str) -> dict:
+    """The ``--patient`` object: JSON text, or the path of a file holding it (ValueError says why not)."""
+    src = text
+    if not text.lstrip().startswith("{") and Path(text).expanduser().is_file():
+        try:
+            src = Path(text).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"cannot read the patient file {text}: {err}") from None
+    try:
+        obj = json.loads(src)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON ({err.msg} at character {err.pos}); expected an object such as "
+                         '{"age": 56, "ebv_dna": 120000, "met_lesions": "multiple", "chemo_cycles": 4, '
+                         '"immuno_cycles": 10}') from None
+    if not isinstance(obj, dict):
+        raise ValueError("expected a JSON object with the fields age, ebv_dna, met_lesions, chemo_cycles, "
+                         "immuno_cycles")
+    return obj
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from dmnpc.paper.contract import write_atomic
+
+    try:
+        patient = _patient_arg(args.patient)
+    except ValueError as err:
+        print(f"--patient: {err}", file=sys.stderr)
+        return 2
+    loaded = _output_and_cohort(args, args.model_out)
+    if isinstance(loaded, int):
+        return loaded
+    out, df = loaded
+    from dmnpc.paper import calculator
+
+    try:
+        calc = calculator.calculator(df)
+    except ValueError as err:
+        print(f"{df.attrs.get('source', args.data)}: the OS nomogram model cannot be fitted on this cohort: {err}",
+              file=sys.stderr)
+        return 2
+    try:
+        pred = calc.predict(patient)
+    except calculator.PatientError as err:
+        print("--patient: " + " ".join(f"{k}: {v}" for k, v in err.problems.items()), file=sys.stderr)
+        return 2
+    if out is not None:
+        try:
+            write_atomic(out, json.dumps(calc.document(), indent=1, allow_nan=False) + "\n")
+        except OSError as err:
+            print(f"{args.model_out}: cannot write the model: {err.strerror or err}", file=sys.stderr)
+            return 2
+        print(f"wrote {args.model_out}", file=sys.stderr)
+    for w in pred["warnings"]:
+        print(f"warning: {w}", file=sys.stderr)
+    print(json.dumps(pred, indent=2, allow_nan=False))
+    return 0
 
 
 def output_problem(out: Path, *inputs: Path, example: str = "results.json") -> str | None:

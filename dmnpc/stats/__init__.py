@@ -19,6 +19,7 @@ enforces it). Modules are named by topic:
                     LR test, AIC, C and partial effects (``rms::cph``, ``Predict``)
 ``penalised``       ridge Cox with the penalty chosen by cross-validated partial likelihood
 ``nomogram``        points nomogram of a Cox fit (``rms::nomogram``)
+``survfit``         predicted survival of a new patient with its confidence interval (``survfit.coxph``)
 ``contingency``     chi-square, Yates and Fisher (Freeman-Halton) tests of a contingency table
 ``subgroup``        risk groups from a score, treatment effects within strata, treatment x stratum interaction
 ``evalue``          E-values of a risk or hazard ratio and its confidence interval (VanderWeele & Ding)

@@ -140,7 +140,7 @@ def test_twin_results_unchanged_by_the_layered_architecture(results):
             assert new == old, (key, new, old)
 
 
-@pytest.mark.parametrize("cmd", ["report", "fidelity", "twin", "prepare", "external"])
+@pytest.mark.parametrize("cmd", ["report", "fidelity", "predict", "twin", "prepare", "external"])
 def test_cli_every_subcommand_has_help(cmd):
     proc = subprocess.run([sys.executable, "-m", "dmnpc", cmd, "--help"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
