@@ -113,8 +113,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "predict":
         return _predict(args)
 
-    from dmnpc.paper.contract import write_atomic
-
     loaded = _output_and_cohort(args, args.out if args.cmd == "report" else None)
     if isinstance(loaded, int):
         return loaded
@@ -124,17 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results = report.compute_results(df)
     if args.cmd == "report":
-        text = json.dumps(results, indent=2, sort_keys=False, allow_nan=False)
-        if out is None:
-            print(text)
-            return 0
-        try:
-            write_atomic(out, text + "\n")
-        except OSError as err:
-            print(f"{args.out}: cannot write the results: {err.strerror or err}", file=sys.stderr)
-            return 2
-        print(f"wrote {args.out}", file=sys.stderr)
-        return 0
+        return _emit(json.dumps(results, indent=2, sort_keys=False, allow_nan=False), out, args.out)
     from dmnpc.paper import fidelity
 
     table = fidelity.fidelity(results)
@@ -230,6 +218,22 @@ def _simulate(args: argparse.Namespace) -> int:
         print(f"{args.out}: cannot write the results: {err.strerror or err}", file=sys.stderr)
         return 2
     print(f"wrote {args.out}: {line}", file=sys.stderr)
+    return 0
+
+
+def _emit(text: str, out: Path | None, shown: str) -> int:
+    """Print ``text`` (no ``--out``) or write it atomically to ``out``; one message and status 2 if it cannot be."""
+    from dmnpc.stats._io import write_atomic
+
+    if out is None:
+        print(text)
+        return 0
+    try:
+        write_atomic(out, text + "\n")
+    except OSError as err:
+        print(f"{shown}: cannot write the results: {err.strerror or err}", file=sys.stderr)
+        return 2
+    print(f"wrote {shown}", file=sys.stderr)
     return 0
 
 
@@ -345,7 +349,6 @@ def output_problem(out: Path, *inputs: Path, example: str = "results.json") -> s
 def _external(args: argparse.Namespace) -> int:
     """``external``: the STRATOS TG6 case (Rotterdam -> GBSG), its measures as JSON."""
     from dmnpc.cases import stratos
-    from dmnpc.stats._io import write_atomic
 
     out = None
     if args.out != "-":
@@ -359,17 +362,7 @@ def _external(args: argparse.Namespace) -> int:
     except stratos.CaseDataError as err:
         print(err, file=sys.stderr)
         return 2
-    text = json.dumps(stratos.to_json(res), indent=2, allow_nan=False)
-    if out is None:
-        print(text)
-        return 0
-    try:
-        write_atomic(out, text + "\n")
-    except OSError as err:
-        print(f"{args.out}: cannot write the results: {err.strerror or err}", file=sys.stderr)
-        return 2
-    print(f"wrote {args.out}", file=sys.stderr)
-    return 0
+    return _emit(json.dumps(stratos.to_json(res), indent=2, allow_nan=False), out, args.out)
 
 
 if __name__ == "__main__":
